@@ -1,0 +1,243 @@
+"""Plans: the decisions a solve found, as tidy tables, with their derived usage and spend."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import pandas as pd
+
+from . import accounting as acc
+from .scenario import Scenario
+from .verify import Violation, verify
+
+FORMAT = "dc-retrofit-planner plan"
+FORMAT_VERSION = 1
+
+
+def _empty(columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+
+
+@dataclass(eq=False)
+class Plan:
+    """A build-out plan for a scenario.
+
+    Attributes
+    ----------
+    scenario : Scenario
+        The scenario the plan answers.
+    status : str
+        ``"optimal"``; ``"feasible"`` (the solver stopped early with this plan, see
+        ``gap``); ``"infeasible"`` (no plan satisfies every rule: tables are empty);
+        ``"error"`` (no plan was found, see ``message``).
+    objective : float or None
+        The scenario's objective: PFLOPS-periods for ``max_compute``, USD for ``min_cost``.
+    total_spend_usd : float
+        Spend over all periods, USD.
+    gap : float or None
+        Relative MIP gap of the objective at the end of the solve (0 = proven optimal,
+        None = unknown).
+    racks : DataFrame
+        ``site, hall, period, rack_type, rdhx_option, count``: racks operating, one row per
+        group of identical racks; ``rdhx_option`` is the rear door they sit behind ("" for
+        none). Cumulative: a rack operating in a period operates in every later one.
+    retrofits : DataFrame
+        ``site, hall, period, option, kind, units, added``: retrofit units installed by each
+        period (``units``, cumulative) and in it (``added``); ``hall`` is "" for site-scope
+        options.
+    halls : DataFrame
+        ``site, hall, period, cpu_racks_retired, cpu_racks_left, liquid_to_cdu_kw,
+        liquid_to_aalc_kw``: CPU racks retired by each period and how the hall's liquid heat
+        is split between CDUs and AALC sidecars.
+    solver, message : str
+        Solver used and its last word.
+    build_seconds, solve_seconds : float
+        Wall time to build the model and to solve it.
+    """
+
+    scenario: Scenario
+    status: str
+    objective: float | None = None
+    total_spend_usd: float = 0.0
+    gap: float | None = None
+    racks: pd.DataFrame = field(default_factory=lambda: _empty(acc.RACK_COLUMNS))
+    retrofits: pd.DataFrame = field(default_factory=lambda: _empty(acc.RETROFIT_COLUMNS))
+    halls: pd.DataFrame = field(default_factory=lambda: _empty(acc.HALL_COLUMNS))
+    solver: str = ""
+    message: str = ""
+    build_seconds: float = 0.0
+    solve_seconds: float = 0.0
+
+    # -- derived tables -------------------------------------------------------------------
+    @property
+    def has_plan(self) -> bool:
+        return self.status in ("optimal", "feasible")
+
+    @cached_property
+    def utilisation(self) -> pd.DataFrame:
+        """``site, hall, period, resource, unit, used, capacity`` for every resource of every
+        hall (space, power, room_air, liquid_cdu, liquid_aalc, rdhx_doors, network) and site
+        (facility_water, feed; ``hall`` ""), recomputed from the decisions. NaN capacity =
+        no cap."""
+        if not self.has_plan:
+            return _empty(acc.UTILISATION_COLUMNS)
+        return acc.utilisation(self.scenario, self.racks, self.retrofits, self.halls)
+
+    @cached_property
+    def spend(self) -> pd.DataFrame:
+        """``period, racks_usd, retrofits_usd, retirements_usd, total_usd, budget_usd``."""
+        if not self.has_plan:
+            return _empty(acc.SPEND_COLUMNS)
+        return acc.spend(self.scenario, self.racks, self.retrofits, self.halls)
+
+    @property
+    def spend_usd_per_period(self) -> pd.Series:
+        """Spend in each period, USD (index: period)."""
+        return self.spend.set_index("period")["total_usd"]
+
+    def gpus(self) -> pd.Series:
+        """GPUs operating in each period (index: period)."""
+        return acc.gpus(self.scenario, self.racks)
+
+    def pflops(self) -> pd.Series:
+        """PFLOPS operating in each period (index: period)."""
+        return acc.compute_pflops(self.scenario, self.racks)
+
+    def summary(self) -> pd.DataFrame:
+        """One row per period: GPUs and PFLOPS operating, spend and budget (USD), and the
+        retrofit units installed in that period."""
+        periods = pd.Index(self.scenario.periods, name="period")
+        if not self.has_plan:
+            return pd.DataFrame(index=periods)
+        bought = {p: [] for p in self.scenario.periods}
+        for row in self.retrofits.itertuples(index=False):
+            if row.added:
+                where = row.hall or row.site
+                bought[row.period].append(f"{row.added:g} {row.option} in {where}")
+        spend = self.spend.set_index("period")
+        return pd.DataFrame(
+            {
+                "gpus": self.gpus(),
+                "pflops": self.pflops(),
+                "spend_usd": spend["total_usd"],
+                "budget_usd": spend["budget_usd"],
+                "retrofits_added": pd.Series({p: ", ".join(b) for p, b in bought.items()}),
+            },
+            index=periods,
+        )
+
+    def verify(self) -> list[Violation]:
+        """Problems found by recomputing every rule from the plan and scenario alone;
+        ``[]`` means the plan is sound."""
+        return verify(self)
+
+    # -- text -------------------------------------------------------------------------------
+    def headline(self) -> str:
+        sc = self.scenario
+        if not self.has_plan:
+            return f"{sc.name}: {self.status}. {self.message}".strip()
+        unit = "PFLOPS-periods" if sc.objective == "max_compute" else "USD"
+        gap = "" if self.gap is None else f", gap {self.gap:.2%}"
+        return (
+            f"{sc.name}: {self.status}{gap}; objective {self.objective:,.6g} {unit}; "
+            f"total spend ${self.total_spend_usd:,.0f}"
+        )
+
+    def __str__(self) -> str:
+        if not self.has_plan:
+            return self.headline()
+        table = self.summary().copy()
+        table["spend_usd"] = table["spend_usd"].map(lambda v: f"${v / 1e6:,.1f}M")
+        table["budget_usd"] = table["budget_usd"].map(
+            lambda v: "-" if math.isnan(v) else f"${v / 1e6:,.1f}M"
+        )
+        table["pflops"] = table["pflops"].map(lambda v: f"{v:,.6g}")
+        return self.headline() + "\n" + table.to_string()
+
+    def __repr__(self) -> str:
+        return f"<Plan {self.headline()}>"
+
+    # -- files --------------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        def records(df: pd.DataFrame) -> list[dict]:
+            return json.loads(df.to_json(orient="records"))
+
+        return {
+            "format": FORMAT,
+            "version": FORMAT_VERSION,
+            "status": self.status,
+            "objective": self.objective,
+            "total_spend_usd": self.total_spend_usd,
+            "gap": self.gap,
+            "solver": self.solver,
+            "message": self.message,
+            "build_seconds": self.build_seconds,
+            "solve_seconds": self.solve_seconds,
+            "scenario": self.scenario.model_dump(mode="json"),
+            "racks": records(self.racks),
+            "retrofits": records(self.retrofits),
+            "halls": records(self.halls),
+        }
+
+    def to_json(self, path: str | Path | None = None) -> str:
+        """The plan as JSON (scenario included); written to ``path`` when given."""
+        text = json.dumps(self.to_dict(), indent=1)
+        if path is not None:
+            Path(path).write_text(text + "\n", encoding="utf-8")
+        return text
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Plan:
+        if data.get("format") != FORMAT:
+            raise ValueError("not a dc-retrofit-planner plan file")
+
+        def table(key: str, columns: list[str]) -> pd.DataFrame:
+            rows = data.get(key) or []
+            return pd.DataFrame(rows, columns=columns) if rows else _empty(columns)
+
+        return cls(
+            scenario=Scenario.model_validate(data["scenario"]),
+            status=data["status"],
+            objective=data.get("objective"),
+            total_spend_usd=data.get("total_spend_usd", 0.0),
+            gap=data.get("gap"),
+            racks=table("racks", acc.RACK_COLUMNS),
+            retrofits=table("retrofits", acc.RETROFIT_COLUMNS),
+            halls=table("halls", acc.HALL_COLUMNS),
+            solver=data.get("solver", ""),
+            message=data.get("message", ""),
+            build_seconds=data.get("build_seconds", 0.0),
+            solve_seconds=data.get("solve_seconds", 0.0),
+        )
+
+    @classmethod
+    def from_json(cls, source: str | Path) -> Plan:
+        """Read a plan written by :meth:`to_json` (a path, or the JSON text itself)."""
+        text = str(source)
+        if not text.lstrip().startswith("{"):
+            text = Path(source).read_text(encoding="utf-8")
+        return cls.from_dict(json.loads(text))
+
+    def write(self, directory: str | Path) -> list[Path]:
+        """Write ``plan.json`` and CSVs of every table to a directory; return the paths."""
+        out = Path(directory)
+        out.mkdir(parents=True, exist_ok=True)
+        written = [out / "plan.json"]
+        self.to_json(written[0])
+        tables = {
+            "racks": self.racks,
+            "retrofits": self.retrofits,
+            "halls": self.halls,
+            "utilisation": self.utilisation,
+            "spend": self.spend,
+            "summary": self.summary().reset_index(),
+        }
+        for name, df in tables.items():
+            path = out / f"{name}.csv"
+            df.to_csv(path, index=False)
+            written.append(path)
+        return written

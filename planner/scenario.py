@@ -1,0 +1,464 @@
+"""Scenario files: pydantic models of halls, rack types and retrofit options.
+
+Field names carry their unit; a quantity may be written with a unit (``"1.2 MW"``) and is
+converted to the field's unit. Unknown keys are rejected. Every problem of a file is
+reported at once, each with its path (``sites[0].halls[1].power_kw``) and, for YAML and
+JSON files, its line. See ``MODEL.md`` section 1 and ``docs/model.md``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from .units import to_unit
+
+HALL_KINDS = ("power", "air_cooling", "cdu", "aalc", "rdhx", "fabric", "floor")
+SITE_KINDS = ("site_water", "site_feed")
+#: unit of a retrofit option's ``capacity``, by kind
+CAPACITY_UNIT = {
+    "power": "kW",
+    "air_cooling": "kW",
+    "cdu": "kW",
+    "aalc": "kW",
+    "rdhx": "kW",
+    "fabric": "Gbps",
+    "floor": "kg",
+    "site_water": "kW",
+    "site_feed": "kW",
+}
+
+
+def _unit(unit: str) -> BeforeValidator:
+    return BeforeValidator(lambda value: to_unit(value, unit))
+
+
+KW = Annotated[float, _unit("kW"), Field(ge=0, allow_inf_nan=False)]
+PositiveKW = Annotated[float, _unit("kW"), Field(gt=0, allow_inf_nan=False)]
+Gbps = Annotated[float, _unit("Gbps"), Field(ge=0, allow_inf_nan=False)]
+PositiveGbps = Annotated[float, _unit("Gbps"), Field(gt=0, allow_inf_nan=False)]
+Kg = Annotated[float, _unit("kg"), Field(gt=0, allow_inf_nan=False)]
+USD = Annotated[float, _unit("USD"), Field(ge=0, allow_inf_nan=False)]
+Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+Overhead = Annotated[float, Field(ge=0, le=5, allow_inf_nan=False)]
+Count = Annotated[int, Field(ge=0)]
+Name = Annotated[str, Field(min_length=1)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+class ReferenceRack(_Model):
+    """The CPU-era rack that a rack type's ``network_multiple`` refers to."""
+
+    network_gbps: PositiveGbps
+
+
+class RackType(_Model):
+    """A kind of GPU rack that can be deployed."""
+
+    name: Name
+    gpus: Count
+    power_kw: PositiveKW
+    cooling: Literal["air", "liquid"]
+    liquid_fraction: Share = 0.0
+    network_multiple: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+    network_gbps: Gbps | None = None
+    weight_kg: Kg
+    positions: Annotated[int, Field(ge=1)] = 1
+    capex_usd: USD
+    pflops: Annotated[float, Field(ge=0, allow_inf_nan=False)]
+    lead_periods: Count = 0
+
+    @model_validator(mode="after")
+    def _cooling_matches_liquid_fraction(self) -> RackType:
+        if self.cooling == "air" and self.liquid_fraction != 0:
+            raise ValueError("an air-cooled rack has liquid_fraction 0")
+        if self.cooling == "liquid" and self.liquid_fraction <= 0:
+            raise ValueError("a liquid-cooled rack needs liquid_fraction > 0")
+        return self
+
+
+class Retrofit(_Model):
+    """A retrofit option: units of it can be bought for a hall (or a site)."""
+
+    name: Name
+    kind: Literal[HALL_KINDS + SITE_KINDS]  # type: ignore[valid-type]
+    capacity: Annotated[float, Field(gt=0, allow_inf_nan=False)]
+    positions: Count = 0
+    cost_usd: USD
+    max_units: Count | None = None
+    lead_periods: Count = 0
+
+    @field_validator("capacity", mode="before")
+    @classmethod
+    def _capacity_in_unit_of_kind(cls, value: Any, info: ValidationInfo) -> Any:
+        kind = info.data.get("kind")
+        return to_unit(value, CAPACITY_UNIT.get(kind, "kW"))
+
+    @property
+    def scope(self) -> Literal["hall", "site"]:
+        return "site" if self.kind in SITE_KINDS else "hall"
+
+
+class CpuRacks(_Model):
+    """The CPU-era racks a hall holds today (one position each)."""
+
+    count: Count
+    power_kw: KW
+    network_gbps: Gbps
+    retire_cost_usd: USD | None = None
+
+
+class Hall(_Model):
+    """A data hall as it stands before any retrofit."""
+
+    name: Name
+    positions: Count
+    power_kw: KW
+    air_cooling_kw: KW
+    max_air_rack_kw: PositiveKW
+    floor_kg_per_position: Kg
+    fabric_gbps: Gbps
+    facility_water: bool = False
+    retrofits: list[Name] | None = None
+    cpu_racks: CpuRacks | None = None
+
+    @model_validator(mode="after")
+    def _cpu_racks_fit(self) -> Hall:
+        if self.cpu_racks is not None and self.cpu_racks.count > self.positions:
+            raise PydanticCustomError(
+                "cpu_racks_exceed_positions",
+                "cpu_racks.count ({count}) exceeds the hall's positions ({positions})",
+                {"count": self.cpu_racks.count, "positions": self.positions},
+            )
+        return self
+
+
+class Site(_Model):
+    """A site: halls sharing a utility feed and a facility-water loop."""
+
+    name: Name
+    feed_kw: KW | None = None
+    facility_water_kw: KW = 0.0
+    air_overhead: Overhead = 0.0
+    liquid_overhead: Overhead = 0.0
+    halls: Annotated[list[Hall], Field(min_length=1)]
+
+
+class Scenario(_Model):
+    """A planning question: periods, objective, budgets, catalogs and the fleet."""
+
+    name: str = "scenario"
+    periods: Annotated[list[Name], Field(min_length=1)]
+    objective: Literal["max_compute", "min_cost"] = "max_compute"
+    budget_usd_per_period: USD | list[USD] | None = None
+    budget_usd_total: USD | None = None
+    gpu_targets: list[Annotated[float, Field(ge=0, allow_inf_nan=False)]] | None = None
+    reference_rack: ReferenceRack | None = None
+    rack_types: Annotated[list[RackType], Field(min_length=1)]
+    retrofits: list[Retrofit] = []
+    sites: Annotated[list[Site], Field(min_length=1)]
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _collect_every_problem(cls, data: Any, handler: Any) -> Scenario:
+        """Run field validation and the cross-reference checks, and report all problems."""
+        errors: list[InitErrorDetails] = []
+        scenario = None
+        try:
+            scenario = handler(data)
+        except ValidationError as exc:
+            errors.extend(
+                InitErrorDetails(
+                    type=e["type"], loc=e["loc"], input=e.get("input"), ctx=e.get("ctx", {})
+                )
+                for e in exc.errors()
+            )
+        raw = data.model_dump() if isinstance(data, BaseModel) else data
+        if isinstance(raw, dict):
+            errors.extend(
+                InitErrorDetails(
+                    type=PydanticCustomError("scenario", message), loc=loc, input=value
+                )
+                for loc, message, value in _cross_check(raw)
+            )
+        if errors:
+            raise ValidationError.from_exception_data(cls.__name__, errors)
+        return scenario
+
+    # -- convenience accessors (data only; no modelling logic) -----------------------
+    @property
+    def n_periods(self) -> int:
+        return len(self.periods)
+
+    def budgets(self) -> list[float | None]:
+        """Budget of each period in USD (None = no cap)."""
+        b = self.budget_usd_per_period
+        return list(b) if isinstance(b, list) else [b] * self.n_periods
+
+    def halls(self) -> Iterator[tuple[Site, Hall]]:
+        """Every (site, hall) pair, in file order."""
+        for site in self.sites:
+            for hall in site.halls:
+                yield site, hall
+
+
+# -- cross-reference checks on the raw document ----------------------------------------
+def _items(raw: Any, key: str) -> list[tuple[int, dict]]:
+    value = raw.get(key) if isinstance(raw, dict) else None
+    if not isinstance(value, list):
+        return []
+    return [(i, item) for i, item in enumerate(value) if isinstance(item, dict)]
+
+
+def _duplicates(items: list[tuple[int, dict]], prefix: tuple) -> Iterator[tuple]:
+    seen: dict[str, int] = {}
+    for i, item in items:
+        name = item.get("name")
+        if not isinstance(name, str):
+            continue
+        if name in seen:
+            where = _format_loc(prefix + (seen[name],))
+            yield prefix + (i, "name"), f"duplicate name {name!r} (also at {where})", name
+        else:
+            seen[name] = i
+
+
+def _cross_check(raw: dict) -> Iterator[tuple[tuple, str, Any]]:
+    """Problems that span fields: (loc, message, offending value) triples."""
+    periods = raw.get("periods")
+    n_periods = len(periods) if isinstance(periods, list) else None
+    if isinstance(periods, list):
+        seen = set()
+        for i, label in enumerate(periods):
+            if label in seen:
+                yield ("periods", i), f"duplicate period {label!r}", label
+            seen.add(label)
+
+    racks = _items(raw, "rack_types")
+    options = _items(raw, "retrofits")
+    sites = _items(raw, "sites")
+    yield from _duplicates(racks, ("rack_types",))
+    yield from _duplicates(options, ("retrofits",))
+    yield from _duplicates(sites, ("sites",))
+
+    for key in ("budget_usd_per_period", "gpu_targets"):
+        value = raw.get(key)
+        if isinstance(value, list) and n_periods is not None and len(value) != n_periods:
+            yield (
+                (key,),
+                f"has {len(value)} entries but there are {n_periods} periods",
+                value,
+            )
+    if raw.get("objective") == "min_cost" and raw.get("gpu_targets") is None:
+        yield ("gpu_targets",), "objective min_cost needs gpu_targets (one per period)", None
+
+    for i, rack in racks:
+        given = [k for k in ("network_multiple", "network_gbps") if rack.get(k) is not None]
+        if len(given) != 1:
+            what = "both" if given else "neither"
+            yield (
+                ("rack_types", i),
+                f"give exactly one of network_multiple or network_gbps ({what} given)",
+                None,
+            )
+        elif given == ["network_multiple"] and raw.get("reference_rack") is None:
+            yield (
+                ("rack_types", i, "network_multiple"),
+                "network_multiple needs reference_rack.network_gbps",
+                rack.get("network_multiple"),
+            )
+
+    kinds = {o.get("name"): o.get("kind") for _, o in options}
+    for s, site in sites:
+        halls = _items(site, "halls")
+        yield from _duplicates(halls, ("sites", s, "halls"))
+        for h, hall in halls:
+            names = hall.get("retrofits")
+            if not isinstance(names, list):
+                continue
+            for k, name in enumerate(names):
+                loc = ("sites", s, "halls", h, "retrofits", k)
+                if name not in kinds:
+                    known = ", ".join(str(n) for n in kinds) or "none"
+                    yield loc, f"unknown retrofit {name!r} (the catalog has: {known})", name
+                elif kinds[name] in SITE_KINDS:
+                    yield (
+                        loc,
+                        f"{name!r} is a site-scope option ({kinds[name]}); it is available "
+                        "to every site and is not listed per hall",
+                        name,
+                    )
+                elif names.index(name) != k:
+                    yield loc, f"{name!r} is listed twice", name
+
+
+# -- loading files and reporting problems ------------------------------------------------
+def _format_loc(loc: Iterable) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "(top level)"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem in a scenario: where (path and line) and what."""
+
+    path: str
+    message: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.path} (line {self.line})" if self.line else self.path
+        return f"{where}: {self.message}"
+
+
+class ScenarioError(ValueError):
+    """A scenario that cannot be used, with every problem found in it."""
+
+    def __init__(self, problems: list[Problem], source: str | None = None):
+        self.problems = problems
+        self.source = source
+        head = f"{source}: " if source else ""
+        count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+        lines = "\n".join(f"  {p}" for p in problems)
+        super().__init__(f"{head}invalid scenario, {count}:\n{lines}")
+
+
+def _message(error: dict) -> str:
+    msg = error["msg"]
+    if error["type"] == "extra_forbidden":
+        return "unknown key (not a field of this part of the scenario)"
+    if error["type"] == "missing":
+        return "required field is missing"
+    return msg.removeprefix("Value error, ")
+
+
+def problems_from(exc: ValidationError, lines: dict[tuple, int] | None = None) -> list[Problem]:
+    """Turn a pydantic ValidationError into Problems with file paths and lines."""
+    problems = []
+    for error in exc.errors():
+        loc = tuple(p for p in error["loc"] if not _is_union_tag(p))
+        line = None
+        if lines:
+            for cut in range(len(loc), -1, -1):
+                if loc[:cut] in lines:
+                    line = lines[loc[:cut]]
+                    break
+        problems.append(Problem(_format_loc(loc), _message(error), line))
+    return problems
+
+
+def _is_union_tag(part: Any) -> bool:
+    # pydantic adds the branch of a union (e.g. 'list[...]', 'function-before[...]') to loc
+    return isinstance(part, str) and ("[" in part or part in ("float", "int", "str", "none"))
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that also reads ``4e9`` and ``4.0e9`` as numbers (YAML 1.2 floats)."""
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(
+        r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+        |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
+        |\.[0-9_]+(?:[eE][-+]?[0-9]+)?
+        |[-+]?\.(?:inf|Inf|INF)
+        |\.(?:nan|NaN|NAN))$""",
+        re.X,
+    ),
+    list("-+0123456789."),
+)
+
+
+def _line_map(node: yaml.Node, loc: tuple = ()) -> dict[tuple, int]:
+    """Map each path in a YAML node tree to its 1-based line."""
+    lines = {loc: node.start_mark.line + 1}
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            lines[loc + (key.value,)] = key.start_mark.line + 1
+            for sub, line in _line_map(value, loc + (key.value,)).items():
+                lines.setdefault(sub, line)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, value in enumerate(node.value):
+            lines.update(_line_map(value, loc + (i,)))
+    return lines
+
+
+def read_document(path: str | Path) -> tuple[Any, dict[tuple, int]]:
+    """Read a YAML or JSON file into plain data and a map of paths to lines."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError([Problem(str(path), f"cannot read the file: {exc.strerror}")]) from None
+    try:
+        if path.suffix.lower() == ".json":
+            data = json.loads(text)
+        else:
+            data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+    except json.JSONDecodeError as exc:
+        raise ScenarioError([Problem("(file)", f"not valid JSON: {exc.msg}", exc.lineno)],
+                            str(path)) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        reason = getattr(exc, "problem", None) or str(exc)
+        raise ScenarioError([Problem("(file)", f"not valid YAML: {reason}", line)],
+                            str(path)) from None
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+        lines = _line_map(node) if node is not None else {}
+    except yaml.YAMLError:
+        lines = {}
+    return data, lines
+
+
+def validate_document(data: Any, lines: dict | None = None, source: str | None = None) -> Scenario:
+    """Validate plain data as a Scenario, raising ScenarioError with every problem."""
+    if not isinstance(data, dict):
+        raise ScenarioError([Problem("(top level)", "a scenario is a mapping of fields")], source)
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(problems_from(exc, lines), source) from None
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario file (YAML or JSON).
+
+    Raises :class:`ScenarioError` listing every problem with its path and line.
+    """
+    data, lines = read_document(path)
+    return validate_document(data, lines, str(path))
+
+
+def json_schema() -> dict:
+    """The JSON Schema of scenario files, for editors and validators."""
+    schema = Scenario.model_json_schema()
+    schema["title"] = "dc-retrofit-planner scenario"
+    return schema

@@ -1,0 +1,182 @@
+"""One adapter over the MILP solvers: HiGHS (highspy, default) and CBC.
+
+It hides PuLP's solver classes, reads back whether a solution exists (PuLP can report an
+"optimal"-looking status after a time limit with no integer solution), and the gap.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pulp
+
+SOLVERS = ("highs", "cbc")
+
+
+class SolverUnavailable(RuntimeError):
+    """The requested solver is not installed."""
+
+
+@dataclass
+class SolveResult:
+    """What one solver call found."""
+
+    status: str  # optimal | feasible | infeasible | unbounded | error
+    objective: float | None
+    gap: float | None  # relative MIP gap; None when unknown
+    seconds: float
+    message: str = ""
+
+    @property
+    def has_solution(self) -> bool:
+        return self.status in ("optimal", "feasible")
+
+
+def _cbc_path() -> str:
+    """The CBC executable: one on PATH (``pulp[cbc]`` or a system CBC), else PuLP's bundled
+    binary where this PuLP still ships one."""
+    found = shutil.which("cbc")
+    if found:
+        return found
+    from pulp.apis import coin_api
+
+    bundled = getattr(coin_api, "pulp_cbc_path", None)
+    if bundled and os.path.exists(bundled):
+        if not os.access(bundled, os.X_OK):
+            os.chmod(bundled, 0o755)
+        return bundled
+    raise SolverUnavailable("CBC is not installed: pip install 'pulp[cbc]' or install coinor-cbc")
+
+
+def _threads() -> int:
+    return int(os.environ.get("PLANNER_THREADS", "0")) or min(os.cpu_count() or 1, 4)
+
+
+def run(
+    prob: pulp.LpProblem,
+    solver: str = "highs",
+    time_limit_s: float | None = None,
+    mip_gap: float | None = 1e-4,
+    msg: bool = False,
+) -> SolveResult:
+    """Solve ``prob`` in place with the named solver and report what was found."""
+    solver = solver.lower()
+    if solver not in SOLVERS:
+        raise ValueError(f"unknown solver {solver!r}; choose one of {', '.join(SOLVERS)}")
+    if time_limit_s is not None and time_limit_s <= 0:
+        return SolveResult("error", None, None, 0.0, "no time left for this solve")
+    start = time.perf_counter()
+    if solver == "highs":
+        result = _run_highs(prob, time_limit_s, mip_gap, msg)
+    else:
+        result = _run_cbc(prob, time_limit_s, mip_gap, msg)
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def _status(prob: pulp.LpProblem, stopped_early: bool) -> str:
+    sol = prob.sol_status
+    if sol == pulp.LpSolutionOptimal and not stopped_early:
+        return "optimal"
+    if sol in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
+        return "feasible"
+    if prob.status == pulp.LpStatusInfeasible or sol == pulp.LpSolutionInfeasible:
+        return "infeasible"
+    if prob.status == pulp.LpStatusUnbounded or sol == pulp.LpSolutionUnbounded:
+        return "unbounded"
+    return "error"
+
+
+_BANNER_SHOWN = False
+
+
+def _silence_highs_banner() -> None:
+    """highspy prints a banner on stdout when the first Highs object is made in a
+    process; make that object once with stdout pointed at /dev/null."""
+    global _BANNER_SHOWN
+    if _BANNER_SHOWN:
+        return
+    import highspy
+
+    _BANNER_SHOWN = True
+    try:
+        sys.stdout.flush()
+        saved = os.dup(1)
+    except (OSError, ValueError):
+        return
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def _run_highs(prob, time_limit_s, mip_gap, msg) -> SolveResult:
+    import highspy
+
+    if not msg:
+        _silence_highs_banner()
+
+    options = {"random_seed": 0}
+    engine = pulp.HiGHS(
+        msg=msg, timeLimit=time_limit_s, gapRel=mip_gap, threads=_threads(), **options
+    )
+    if not engine.available():
+        raise SolverUnavailable("HiGHS is not installed: pip install highspy")
+    prob.solve(engine)
+    highs = prob.solverModel
+    model_status = highs.getModelStatus()
+    stopped = model_status != highspy.HighsModelStatus.kOptimal
+    status = _status(prob, stopped)
+    info = highs.getInfo()
+    gap = None
+    if status in ("optimal", "feasible"):
+        gap = float(info.mip_gap) if math.isfinite(info.mip_gap) else None
+        if status == "optimal" and gap is None:
+            gap = 0.0
+    message = highs.modelStatusToString(model_status)
+    return SolveResult(status, pulp.value(prob.objective), gap, 0.0, message)
+
+
+_CBC_GAP = re.compile(r"^Gap:\s+([-0-9.eE+]+)", re.M)
+_CBC_STOPPED = re.compile(r"^Result - Stopped on (time|iterations|nodes)", re.M)
+
+
+def _run_cbc(prob, time_limit_s, mip_gap, msg) -> SolveResult:
+    with tempfile.TemporaryDirectory(prefix="planner-cbc-") as tmp:
+        log = Path(tmp) / "cbc.log"
+        engine = pulp.COIN_CMD(
+            path=_cbc_path(),
+            msg=msg,
+            timeLimit=time_limit_s,
+            gapRel=mip_gap,
+            threads=_threads(),
+            logPath=str(log),
+            keepFiles=False,
+        )
+        prob.solve(engine)
+        text = log.read_text(errors="replace") if log.exists() else ""
+    stopped = bool(_CBC_STOPPED.search(text))
+    status = _status(prob, stopped)
+    gap = None
+    if status == "optimal":
+        gap = 0.0
+        found = _CBC_GAP.search(text)
+        if found:
+            gap = float(found.group(1))
+    elif status == "feasible":
+        found = _CBC_GAP.search(text)
+        gap = float(found.group(1)) if found else None
+    message = "stopped early" if stopped else pulp.LpStatus.get(prob.status, "")
+    objective = pulp.value(prob.objective) if status in ("optimal", "feasible") else None
+    return SolveResult(status, objective, gap, 0.0, message)
