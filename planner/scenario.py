@@ -9,6 +9,7 @@ JSON files, its line. See ``MODEL.md`` section 1 and ``docs/model.md``.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -369,7 +370,8 @@ def problems_from(exc: ValidationError, lines: dict[tuple, int] | None = None) -
                     line = lines[loc[:cut]]
                     break
         problems.append(Problem(_format_loc(loc), _message(error), line))
-    return problems
+    # in file order where lines are known; stable, so pydantic's order breaks ties
+    return sorted(problems, key=lambda p: p.line if p.line is not None else math.inf)
 
 
 def _is_union_tag(part: Any) -> bool:
