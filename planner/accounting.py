@@ -139,7 +139,9 @@ def hall_usage(sc: Scenario, site, hall, st: HallState) -> dict[str, tuple[float
 def liquid_heat_kw(st: HallState) -> float:
     """Heat the hall's liquid racks send to liquid (kW)."""
     return sum(
-        rack.liquid_fraction * rack.power_kw * n for rack, _, n in st.racks if rack.cooling == "liquid"
+        rack.liquid_fraction * rack.power_kw * n
+        for rack, _, n in st.racks
+        if rack.cooling == "liquid"
     )
 
 

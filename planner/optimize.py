@@ -14,7 +14,7 @@ from .plan import Plan
 from .scenario import Scenario, load_scenario
 from .solvers import run
 
-MONEY_TOL = 1e-6  # relative slack on the stage-1 compute kept while minimising spend
+TIE_BREAK_GAP_SHARE = 0.01  # the spend tie-break is solved to this share of mip_gap
 
 
 def solve(
@@ -61,11 +61,12 @@ def solve(
         best = pulp.value(m.compute)
         m.prob.addConstraint(
             pulp.LpConstraint(m.compute, pulp.LpConstraintGE, "keep_compute",
-                              best - MONEY_TOL * max(1.0, abs(best)))
+                              best - _compute_slack(m, best))
         )
         m.prob.sense = pulp.LpMinimize
         m.prob.setObjective(total_spend(m))
-        second = run(m.prob, solver, remaining(), mip_gap, msg)
+        # a relative gap on spend would let junk purchases through (1e-4 of $1.5B is $150k)
+        second = run(m.prob, solver, remaining(), mip_gap * TIE_BREAK_GAP_SHARE, msg)
         seconds += second.seconds
         if second.has_solution:
             values = _values(m)
@@ -76,6 +77,14 @@ def solve(
             message = "least-spend tie-break found no plan in time: spend may not be the least"
             status = "feasible"
     return _plan(m, values, status, gap, message, seconds, **plan_meta)
+
+
+def _compute_slack(m: RetrofitModel, best: float) -> float:
+    """Slack on the compute held while minimising spend: enough to absorb the solver's
+    tolerances, never as much as half the smallest rack's PFLOPS (or dropping that rack to
+    save its capex would pass as a tie)."""
+    smallest = min((c for c in m.compute.values() if c > 0), default=1.0)
+    return min(1e-6 * max(1.0, abs(best)), 0.5 * smallest)
 
 
 def _values(m: RetrofitModel) -> dict:

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
 from pydantic import (
@@ -27,7 +27,9 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.json_schema import WithJsonSchema
 from pydantic_core import InitErrorDetails, PydanticCustomError
+from pydantic_core.core_schema import ErrorType
 
 from .units import to_unit
 
@@ -47,20 +49,100 @@ CAPACITY_UNIT = {
 }
 
 
-def _unit(unit: str) -> BeforeValidator:
-    return BeforeValidator(lambda value: to_unit(value, unit))
+_EXAMPLES = {
+    "kW": "'1.2 MW'",
+    "Gbps": "'80 Tbps'",
+    "kg": "'1.5 t'",
+    "USD": "'4.0e9'",
+    "the unit of its kind": "'1.2 MW' or '80 Tbps'",
+}
 
 
-KW = Annotated[float, _unit("kW"), Field(ge=0, allow_inf_nan=False)]
-PositiveKW = Annotated[float, _unit("kW"), Field(gt=0, allow_inf_nan=False)]
-Gbps = Annotated[float, _unit("Gbps"), Field(ge=0, allow_inf_nan=False)]
-PositiveGbps = Annotated[float, _unit("Gbps"), Field(gt=0, allow_inf_nan=False)]
-Kg = Annotated[float, _unit("kg"), Field(gt=0, allow_inf_nan=False)]
-USD = Annotated[float, _unit("USD"), Field(ge=0, allow_inf_nan=False)]
+def _number_or_text(constraint: str, unit: str) -> WithJsonSchema:
+    """JSON Schema of a quantity field: a number in ``unit`` or a string with a unit."""
+    return WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", constraint: 0},
+                {
+                    "type": "string",
+                    "description": f"a quantity convertible to {unit}, e.g. {_EXAMPLES[unit]}",
+                },
+            ]
+        },
+        mode="validation",
+    )
+
+
+def _quantity(unit: str, *, positive: bool) -> Any:
+    """A non-negative (or positive) finite float in ``unit``, also read from ``"1.2 MW"``.
+
+    The bound comes before the unit conversion in ``Annotated``: placed after it, pydantic
+    writes a non-standard ``ge``/``gt`` keyword into the JSON Schema (which validators ignore)
+    instead of ``minimum``/``exclusiveMinimum``. The JSON Schema also accepts the unit strings
+    that validation accepts.
+    """
+    bound = {"gt": 0} if positive else {"ge": 0}
+    return Annotated[
+        float,
+        Field(allow_inf_nan=False, **bound),
+        BeforeValidator(lambda value: to_unit(value, unit)),
+        _number_or_text("exclusiveMinimum" if positive else "minimum", unit),
+    ]
+
+
+KW = _quantity("kW", positive=False)
+PositiveKW = _quantity("kW", positive=True)
+Gbps = _quantity("Gbps", positive=False)
+PositiveGbps = _quantity("Gbps", positive=True)
+Kg = _quantity("kg", positive=True)
+USD = _quantity("USD", positive=False)
 Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 Overhead = Annotated[float, Field(ge=0, le=5, allow_inf_nan=False)]
 Count = Annotated[int, Field(ge=0)]
 Name = Annotated[str, Field(min_length=1)]
+
+
+# -- checks across fields of one model ---------------------------------------------------
+# Each runs twice: in its model's validator (so the model alone is sound) and on the raw
+# document in the scenario's cross-checks, because pydantic skips a model's "after"
+# validator once any of its fields failed, and a file's problems are reported all at once.
+# The scenario drops the second report of a problem found both ways.
+def _liquid_fraction_problem(cooling: Any, fraction: Any) -> tuple[str, str] | None:
+    """(error type, message) when a rack's cooling and liquid_fraction disagree."""
+    if cooling == "air" and fraction != 0:
+        return "air_rack_liquid_fraction", "an air-cooled rack has liquid_fraction 0"
+    if cooling == "liquid" and fraction <= 0:
+        return "liquid_rack_liquid_fraction", "a liquid-cooled rack needs liquid_fraction > 0"
+    return None
+
+
+def _cpu_racks_problem(count: float, positions: float) -> tuple[str, str] | None:
+    """(error type, message) when a hall holds more CPU racks than it has positions."""
+    if count > positions:
+        return (
+            "cpu_racks_exceed_positions",
+            f"cpu_racks.count ({_plain(count)}) exceeds the hall's positions ({_plain(positions)})",
+        )
+    return None
+
+
+def _plain(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+def _as_number(value: Any) -> float | None:
+    """A raw document's number (or numeric string), else None (its field reports it)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return None if math.isnan(value) else value
+    if isinstance(value, str):
+        try:
+            return _as_number(float(value.replace("_", "")))
+        except ValueError:
+            return None
+    return None
 
 
 class _Model(BaseModel):
@@ -91,10 +173,9 @@ class RackType(_Model):
 
     @model_validator(mode="after")
     def _cooling_matches_liquid_fraction(self) -> RackType:
-        if self.cooling == "air" and self.liquid_fraction != 0:
-            raise ValueError("an air-cooled rack has liquid_fraction 0")
-        if self.cooling == "liquid" and self.liquid_fraction <= 0:
-            raise ValueError("a liquid-cooled rack needs liquid_fraction > 0")
+        problem = _liquid_fraction_problem(self.cooling, self.liquid_fraction)
+        if problem:
+            raise PydanticCustomError(*problem)
         return self
 
 
@@ -103,7 +184,11 @@ class Retrofit(_Model):
 
     name: Name
     kind: Literal[HALL_KINDS + SITE_KINDS]  # type: ignore[valid-type]
-    capacity: Annotated[float, Field(gt=0, allow_inf_nan=False)]
+    capacity: Annotated[
+        float,
+        Field(gt=0, allow_inf_nan=False),
+        _number_or_text("exclusiveMinimum", "the unit of its kind"),
+    ]
     positions: Count = 0
     cost_usd: USD
     max_units: Count | None = None
@@ -145,12 +230,10 @@ class Hall(_Model):
 
     @model_validator(mode="after")
     def _cpu_racks_fit(self) -> Hall:
-        if self.cpu_racks is not None and self.cpu_racks.count > self.positions:
-            raise PydanticCustomError(
-                "cpu_racks_exceed_positions",
-                "cpu_racks.count ({count}) exceeds the hall's positions ({positions})",
-                {"count": self.cpu_racks.count, "positions": self.positions},
-            )
+        if self.cpu_racks is not None:
+            problem = _cpu_racks_problem(self.cpu_racks.count, self.positions)
+            if problem:
+                raise PydanticCustomError(*problem)
         return self
 
 
@@ -188,19 +271,16 @@ class Scenario(_Model):
         try:
             scenario = handler(data)
         except ValidationError as exc:
-            errors.extend(
-                InitErrorDetails(
-                    type=e["type"], loc=e["loc"], input=e.get("input"), ctx=e.get("ctx", {})
-                )
-                for e in exc.errors()
-            )
+            errors.extend(_reraisable(e) for e in exc.errors())
         raw = data.model_dump() if isinstance(data, BaseModel) else data
         if isinstance(raw, dict):
+            reported = {(tuple(e["loc"]), _text(e["type"])) for e in errors}
             errors.extend(
                 InitErrorDetails(
                     type=PydanticCustomError("scenario", message), loc=loc, input=value
                 )
                 for loc, message, value in _cross_check(raw)
+                if (tuple(loc), message) not in reported
             )
         if errors:
             raise ValidationError.from_exception_data(cls.__name__, errors)
@@ -221,6 +301,37 @@ class Scenario(_Model):
         for site in self.sites:
             for hall in site.halls:
                 yield site, hall
+
+
+#: pydantic's own error types; any other type came from a PydanticCustomError of ours
+_PYDANTIC_ERROR_TYPES = frozenset(get_args(ErrorType))
+#: errors raised by a model validator that belong to one of the model's fields
+_LOC_OF_ERROR = {
+    "cpu_racks_exceed_positions": ("cpu_racks", "count"),
+    "air_rack_liquid_fraction": ("liquid_fraction",),
+    "liquid_rack_liquid_fraction": ("liquid_fraction",),
+}
+
+
+def _text(error_type: Any) -> str | None:
+    return error_type.message() if isinstance(error_type, PydanticCustomError) else None
+
+
+def _reraisable(error: Any) -> InitErrorDetails:
+    """An error from ``ValidationError.errors()`` in the form ``from_exception_data`` takes.
+
+    ``from_exception_data`` only knows pydantic's error types by name: a custom type (from a
+    PydanticCustomError raised in a validator) is passed on as a PydanticCustomError with its
+    already formatted message.
+    """
+    loc = tuple(error["loc"]) + _LOC_OF_ERROR.get(error["type"], ())
+    if error["type"] in _PYDANTIC_ERROR_TYPES:
+        return InitErrorDetails(
+            type=error["type"], loc=loc, input=error.get("input"), ctx=error.get("ctx", {})
+        )
+    return InitErrorDetails(
+        type=PydanticCustomError(error["type"], error["msg"]), loc=loc, input=error.get("input")
+    )
 
 
 # -- cross-reference checks on the raw document ----------------------------------------
@@ -251,6 +362,8 @@ def _cross_check(raw: dict) -> Iterator[tuple[tuple, str, Any]]:
     if isinstance(periods, list):
         seen = set()
         for i, label in enumerate(periods):
+            if not isinstance(label, str):  # its field reports it (and it may be unhashable)
+                continue
             if label in seen:
                 yield ("periods", i), f"duplicate period {label!r}", label
             seen.add(label)
@@ -274,6 +387,10 @@ def _cross_check(raw: dict) -> Iterator[tuple[tuple, str, Any]]:
         yield ("gpu_targets",), "objective min_cost needs gpu_targets (one per period)", None
 
     for i, rack in racks:
+        fraction = _as_number(rack.get("liquid_fraction", 0.0))
+        problem = fraction is not None and _liquid_fraction_problem(rack.get("cooling"), fraction)
+        if problem:
+            yield ("rack_types", i, "liquid_fraction"), problem[1], rack.get("liquid_fraction")
         given = [k for k in ("network_multiple", "network_gbps") if rack.get(k) is not None]
         if len(given) != 1:
             what = "both" if given else "neither"
@@ -289,15 +406,24 @@ def _cross_check(raw: dict) -> Iterator[tuple[tuple, str, Any]]:
                 rack.get("network_multiple"),
             )
 
-    kinds = {o.get("name"): o.get("kind") for _, o in options}
+    kinds = {o["name"]: o.get("kind") for _, o in options if isinstance(o.get("name"), str)}
     for s, site in sites:
         halls = _items(site, "halls")
         yield from _duplicates(halls, ("sites", s, "halls"))
         for h, hall in halls:
+            cpu = hall.get("cpu_racks")
+            count = _as_number(cpu.get("count")) if isinstance(cpu, dict) else None
+            positions = _as_number(hall.get("positions"))
+            if count is not None and positions is not None:
+                problem = _cpu_racks_problem(count, positions)
+                if problem:
+                    yield ("sites", s, "halls", h, "cpu_racks", "count"), problem[1], count
             names = hall.get("retrofits")
             if not isinstance(names, list):
                 continue
             for k, name in enumerate(names):
+                if not isinstance(name, str):  # its field reports it
+                    continue
                 loc = ("sites", s, "halls", h, "retrofits", k)
                 if name not in kinds:
                     known = ", ".join(str(n) for n in kinds) or "none"
@@ -361,7 +487,7 @@ def _message(error: dict) -> str:
 def problems_from(exc: ValidationError, lines: dict[tuple, int] | None = None) -> list[Problem]:
     """Turn a pydantic ValidationError into Problems with file paths and lines."""
     problems = []
-    for error in exc.errors():
+    for error in _without_wrong_branches(exc.errors()):
         loc = tuple(p for p in error["loc"] if not _is_union_tag(p))
         line = None
         if lines:
@@ -372,6 +498,41 @@ def problems_from(exc: ValidationError, lines: dict[tuple, int] | None = None) -
         problems.append(Problem(_format_loc(loc), _message(error), line))
     # in file order where lines are known; stable, so pydantic's order breaks ties
     return sorted(problems, key=lambda p: p.line if p.line is not None else math.inf)
+
+
+def _without_wrong_branches(errors: list) -> list:
+    """Drop the noise of union fields (``budget_usd_per_period``: a number or a list).
+
+    pydantic reports every branch of a union: for ``[2e7, -1]`` both "should be a valid
+    number" (the number branch) and "[1] should be >= 0" (the list branch). A branch whose
+    only complaint is that the input is of another type is dropped when another branch
+    got further; when every branch says so, all are kept.
+    """
+    branches: dict[tuple, dict[str, list[int]]] = {}
+    for i, error in enumerate(errors):
+        loc = tuple(error["loc"])
+        for depth, part in enumerate(loc):
+            if _is_union_tag(part):
+                branches.setdefault(loc[:depth], {}).setdefault(part, []).append(i)
+                break
+    drop: set[int] = set()
+    for prefix, by_branch in branches.items():
+        wrong = [
+            members
+            for members in by_branch.values()
+            if all(
+                len(errors[i]["loc"]) == len(prefix) + 1 and _is_wrong_type(errors[i]["type"])
+                for i in members
+            )
+        ]
+        if wrong and len(wrong) < len(by_branch):
+            for members in wrong:
+                drop.update(members)
+    return [error for i, error in enumerate(errors) if i not in drop]
+
+
+def _is_wrong_type(error_type: str) -> bool:
+    return error_type.endswith(("_type", "_parsing")) or error_type == "none_required"
 
 
 def _is_union_tag(part: Any) -> bool:

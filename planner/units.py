@@ -44,6 +44,9 @@ def to_unit(value: Any, unit: str) -> Any:
     pydantic reports its own type error. Raises ``ValueError`` with a readable reason when a
     string cannot be read or its unit does not fit.
     """
+    if isinstance(value, bool):
+        # YAML reads ``yes``/``true`` as a bool, which pydantic would take as 1.0
+        raise ValueError(f"expected a quantity in {unit}, not {value!r}")
     if not isinstance(value, str):
         return value
     text = value.strip()

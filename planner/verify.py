@@ -76,8 +76,13 @@ def _check_tables(sc: Scenario, plan, bad) -> None:
             bad("table", f"{row.rdhx_option!r} is not an RDHx option", **where)
         if row.count < 0 or row.count != int(row.count):
             bad("table", f"rack count {row.count} is not a whole number >= 0", **where)
+    listed: set = set()  # (site, hall, period, option) and (site, hall, period) already read
     for row in plan.retrofits.itertuples(index=False):
         where = dict(site=row.site, hall=row.hall, period=row.period)
+        # accounting keeps the last of repeated rows: two rows would state two unit counts
+        if (row.site, row.hall, row.period, row.option) in listed:
+            bad("table", f"{row.option!r} has more than one retrofits row here", **where)
+        listed.add((row.site, row.hall, row.period, row.option))
         known = (row.site, row.hall) in halls if row.hall else row.site in sites
         if not known or row.period not in periods:
             bad("table", "retrofits row names an unknown site, hall or period", **where)
@@ -89,6 +94,9 @@ def _check_tables(sc: Scenario, plan, bad) -> None:
             bad("table", f"units {row.units} is not a whole number >= 0", **where)
     for row in plan.halls.itertuples(index=False):
         where = dict(site=row.site, hall=row.hall, period=row.period)
+        if (row.site, row.hall, row.period) in listed:
+            bad("table", "more than one halls row for this hall and period", **where)
+        listed.add((row.site, row.hall, row.period))
         if (row.site, row.hall) not in halls or row.period not in periods:
             bad("table", "halls row names an unknown site, hall or period", **where)
         if row.cpu_racks_retired < 0 or row.cpu_racks_retired != int(row.cpu_racks_retired):
