@@ -18,7 +18,7 @@ from rich.table import Table
 
 from .optimize import solve as solve_scenario
 from .plan import Plan
-from .scenario import ScenarioError, json_schema, load_scenario
+from .scenario import ScenarioError, json_schema, load_scenario, reference_markdown
 from .solvers import SolverUnavailable
 
 EXIT_OK, EXIT_NO_PLAN, EXIT_INVALID, EXIT_INFEASIBLE = 0, 1, 2, 3
@@ -136,9 +136,11 @@ def schema(
     output: Annotated[Path | None, typer.Option(
         "--out", help="Write the schema to this file instead of printing it.",
         show_default=False)] = None,
+    markdown: Annotated[bool, typer.Option(
+        "--markdown", help="Print a Markdown field reference instead.")] = False,
 ) -> None:
     """Print the JSON Schema of scenario files (for editor completion)."""
-    text = json.dumps(json_schema(), indent=2)
+    text = reference_markdown().rstrip("\n") if markdown else json.dumps(json_schema(), indent=2)
     if output is None:
         typer.echo(text)
     else:

@@ -149,27 +149,48 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_default=True)
 
 
+def _label(value: Any) -> Any:
+    """Period labels are text; a bare year or number (``2024``) is read as its text."""
+    return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+
+
+Label = Annotated[str, BeforeValidator(_label), Field(min_length=1)]
+
+
+def _doc(text: str, default: Any = ...) -> Any:
+    return Field(default, description=text)
+
+
 class ReferenceRack(_Model):
     """The CPU-era rack that a rack type's ``network_multiple`` refers to."""
 
-    network_gbps: PositiveGbps
+    network_gbps: PositiveGbps = _doc("Network bandwidth of one CPU-era rack, Gbps.")
 
 
 class RackType(_Model):
     """A kind of GPU rack that can be deployed."""
 
-    name: Name
-    gpus: Count
-    power_kw: PositiveKW
-    cooling: Literal["air", "liquid"]
-    liquid_fraction: Share = 0.0
-    network_multiple: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
-    network_gbps: Gbps | None = None
-    weight_kg: Kg
-    positions: Annotated[int, Field(ge=1)] = 1
-    capex_usd: USD
-    pflops: Annotated[float, Field(ge=0, allow_inf_nan=False)]
-    lead_periods: Count = 0
+    name: Name = _doc("Unique name of the rack type.")
+    gpus: Count = _doc("GPUs in one rack.")
+    power_kw: PositiveKW = _doc("IT power of one rack, kW (all of it becomes heat).")
+    cooling: Literal["air", "liquid"] = _doc("How the rack is cooled: air or liquid.")
+    liquid_fraction: Share = _doc(
+        "Share of the rack's heat captured by liquid: 0 for air racks, > 0 for liquid.", 0.0
+    )
+    network_multiple: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = _doc(
+        "Bandwidth as a multiple of reference_rack.network_gbps (give this or network_gbps).",
+        None,
+    )
+    network_gbps: Gbps | None = _doc(
+        "Bandwidth of one rack, Gbps (give this or network_multiple).", None
+    )
+    weight_kg: Kg = _doc("Weight on one floor position, kg.")
+    positions: Annotated[int, Field(ge=1)] = _doc("Rack positions one rack occupies.", 1)
+    capex_usd: USD = _doc("Price of one rack, USD, paid in the period it first operates.")
+    pflops: Annotated[float, Field(ge=0, allow_inf_nan=False)] = _doc(
+        "Compute of one rack, PFLOPS (dense BF16)."
+    )
+    lead_periods: Count = _doc("First period index (0-based) in which it can operate.", 0)
 
     @model_validator(mode="after")
     def _cooling_matches_liquid_fraction(self) -> RackType:
@@ -182,17 +203,23 @@ class RackType(_Model):
 class Retrofit(_Model):
     """A retrofit option: units of it can be bought for a hall (or a site)."""
 
-    name: Name
-    kind: Literal[HALL_KINDS + SITE_KINDS]  # type: ignore[valid-type]
+    name: Name = _doc("Unique name of the option.")
+    kind: Literal[HALL_KINDS + SITE_KINDS] = _doc(  # type: ignore[valid-type]
+        "What a unit adds: power, air_cooling, cdu, aalc, rdhx, fabric, floor (per hall); "
+        "site_water, site_feed (per site)."
+    )
     capacity: Annotated[
         float,
         Field(gt=0, allow_inf_nan=False),
         _number_or_text("exclusiveMinimum", "the unit of its kind"),
-    ]
-    positions: Count = 0
-    cost_usd: USD
-    max_units: Count | None = None
-    lead_periods: Count = 0
+    ] = _doc(
+        "What one unit adds: kW (power, air_cooling, cdu, aalc, site_water, site_feed), kW per "
+        "rack (rdhx), Gbps (fabric) or kg per position (floor)."
+    )
+    positions: Count = _doc("Rack positions one unit takes in its hall.", 0)
+    cost_usd: USD = _doc("Price of one unit, USD, paid in the period it is installed.")
+    max_units: Count | None = _doc("Most units per hall (or site); null = no limit.", None)
+    lead_periods: Count = _doc("First period index (0-based) in which it can be installed.", 0)
 
     @field_validator("capacity", mode="before")
     @classmethod
@@ -208,25 +235,32 @@ class Retrofit(_Model):
 class CpuRacks(_Model):
     """The CPU-era racks a hall holds today (one position each)."""
 
-    count: Count
-    power_kw: KW
-    network_gbps: Gbps
-    retire_cost_usd: USD | None = None
+    count: Count = _doc("CPU racks standing today.")
+    power_kw: KW = _doc("IT power of one CPU rack, kW.")
+    network_gbps: Gbps = _doc("Bandwidth of one CPU rack, Gbps.")
+    retire_cost_usd: USD | None = _doc(
+        "Cost to retire one CPU rack, USD; null = these racks cannot be retired.", None
+    )
 
 
 class Hall(_Model):
     """A data hall as it stands before any retrofit."""
 
-    name: Name
-    positions: Count
-    power_kw: KW
-    air_cooling_kw: KW
-    max_air_rack_kw: PositiveKW
-    floor_kg_per_position: Kg
-    fabric_gbps: Gbps
-    facility_water: bool = False
-    retrofits: list[Name] | None = None
-    cpu_racks: CpuRacks | None = None
+    name: Name = _doc("Name of the hall, unique in its site.")
+    positions: Count = _doc("Rack positions.")
+    power_kw: KW = _doc("Usable IT power after redundancy, kW.")
+    air_cooling_kw: KW = _doc("Heat the room air handling can remove, kW.")
+    max_air_rack_kw: PositiveKW = _doc("Heaviest heat load one rack may put into room air, kW.")
+    floor_kg_per_position: Kg = _doc("Floor rating per rack position, kg.")
+    fabric_gbps: Gbps = _doc("Network capacity available to racks in the hall, Gbps.")
+    facility_water: bool = _doc(
+        "Whether pipes from the site water loop reach this hall (needed by CDUs and RDHx).",
+        False,
+    )
+    retrofits: list[Name] | None = _doc(
+        "Hall-scope options that may be used here; null = every one in the catalog.", None
+    )
+    cpu_racks: CpuRacks | None = _doc("Existing CPU-era racks, if any.", None)
 
     @model_validator(mode="after")
     def _cpu_racks_fit(self) -> Hall:
@@ -240,27 +274,49 @@ class Hall(_Model):
 class Site(_Model):
     """A site: halls sharing a utility feed and a facility-water loop."""
 
-    name: Name
-    feed_kw: KW | None = None
-    facility_water_kw: KW = 0.0
-    air_overhead: Overhead = 0.0
-    liquid_overhead: Overhead = 0.0
-    halls: Annotated[list[Hall], Field(min_length=1)]
+    name: Name = _doc("Unique name of the site.")
+    feed_kw: KW | None = _doc(
+        "Cap on facility power drawn (IT + cooling overhead), kW; null = no cap.", None
+    )
+    facility_water_kw: KW = _doc(
+        "Heat the site water loop can reject (CDUs, RDHx), kW; 0 if none.", 0.0
+    )
+    air_overhead: Overhead = _doc(
+        "kW of facility power per kW of heat removed by room air.", 0.0
+    )
+    liquid_overhead: Overhead = _doc(
+        "kW of facility power per kW of heat sent to the water loop.", 0.0
+    )
+    halls: Annotated[list[Hall], Field(min_length=1)] = _doc("The site's halls.")
 
 
 class Scenario(_Model):
     """A planning question: periods, objective, budgets, catalogs and the fleet."""
 
-    name: str = "scenario"
-    periods: Annotated[list[Name], Field(min_length=1)]
-    objective: Literal["max_compute", "min_cost"] = "max_compute"
-    budget_usd_per_period: USD | list[USD] | None = None
-    budget_usd_total: USD | None = None
-    gpu_targets: list[Annotated[float, Field(ge=0, allow_inf_nan=False)]] | None = None
-    reference_rack: ReferenceRack | None = None
-    rack_types: Annotated[list[RackType], Field(min_length=1)]
-    retrofits: list[Retrofit] = []
-    sites: Annotated[list[Site], Field(min_length=1)]
+    name: str = _doc("Free text naming the scenario.", "scenario")
+    periods: Annotated[list[Label], Field(min_length=1)] = _doc(
+        "Period labels, in order (one label = a single-period plan)."
+    )
+    objective: Literal["max_compute", "min_cost"] = _doc(
+        "max_compute: most PFLOPS-periods, least spend among equals; min_cost: least spend "
+        "meeting gpu_targets.",
+        "max_compute",
+    )
+    budget_usd_per_period: USD | list[USD] | None = _doc(
+        "Spend cap per period, USD: one number (every period), one per period, or null.", None
+    )
+    budget_usd_total: USD | None = _doc("Cap on spend over all periods, USD, or null.", None)
+    gpu_targets: list[Annotated[float, Field(ge=0, allow_inf_nan=False)]] | None = _doc(
+        "GPUs that must be operating in each period (one number per period), or null.", None
+    )
+    reference_rack: ReferenceRack | None = _doc(
+        "The CPU-era rack that network_multiple refers to.", None
+    )
+    rack_types: Annotated[list[RackType], Field(min_length=1)] = _doc(
+        "Catalog of GPU rack types that can be deployed."
+    )
+    retrofits: list[Retrofit] = _doc("Catalog of retrofit options.", [])
+    sites: Annotated[list[Site], Field(min_length=1)] = _doc("Sites and their halls.")
 
     @model_validator(mode="wrap")
     @classmethod
@@ -625,3 +681,31 @@ def json_schema() -> dict:
     schema = Scenario.model_json_schema()
     schema["title"] = "dc-retrofit-planner scenario"
     return schema
+
+
+def reference_markdown() -> str:
+    """A Markdown reference of every scenario field (``docs/scenario.md``), from the models."""
+    parts = [
+        "# Scenario file reference",
+        "",
+        "Generated from the scenario models by `planner schema --markdown`; do not edit by hand.",
+        "Quantities may be written with units (`\"1.2 MW\"`, `\"80 Tbps\"`, `\"1.5 t\"`) and are",
+        "converted to the unit in the field's name. Unknown keys are errors. The rules these",
+        "fields enter are stated in [model.md](model.md).",
+    ]
+    sections = [
+        ("Scenario (top level)", Scenario),
+        ("reference_rack", ReferenceRack),
+        ("rack_types[]", RackType),
+        ("retrofits[]", Retrofit),
+        ("sites[]", Site),
+        ("sites[].halls[]", Hall),
+        ("sites[].halls[].cpu_racks", CpuRacks),
+    ]
+    for title, model in sections:
+        parts += ["", f"## {title}", "", (model.__doc__ or "").strip().replace("``", "`"), "",
+                  "| field | required / default | meaning |", "| --- | --- | --- |"]
+        for name, info in model.model_fields.items():
+            default = "required" if info.is_required() else json.dumps(info.get_default())
+            parts.append(f"| `{name}` | {default} | {info.description or ''} |")
+    return "\n".join(parts) + "\n"
