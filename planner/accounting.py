@@ -122,9 +122,7 @@ def hall_usage(sc: Scenario, site, hall, st: HallState) -> dict[str, tuple[float
     for rack, _, n in st.racks:
         gbps = rack.network_gbps if rack.network_gbps is not None else rack.network_multiple * ref
         network += gbps * n
-    door_units = sum(
-        n for o, n in st.units.items() if o in options and options[o].kind == "rdhx"
-    )
+    door_units = sum(n for o, n in st.units.items() if o in options and options[o].kind == "rdhx")
     return {
         "space": (positions, hall.positions),
         "power": (power, hall.power_kw + _added(sc, st.units, "power")),
@@ -225,8 +223,14 @@ def spend(sc: Scenario, racks, retrofits, halls) -> pd.DataFrame:
                 price = retire.get((site, hall), 0.0)
             usd[kind] += price * change
         rows.append(
-            (p, usd["rack"], usd["unit"], usd["retired"], sum(usd.values()),
-             math.nan if budget is None else budget)
+            (
+                p,
+                usd["rack"],
+                usd["unit"],
+                usd["retired"],
+                sum(usd.values()),
+                math.nan if budget is None else budget,
+            )
         )
         before = now
     return pd.DataFrame(rows, columns=SPEND_COLUMNS)

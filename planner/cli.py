@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import math
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -33,7 +33,7 @@ out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
 
-class Solver(str, Enum):
+class Solver(StrEnum):
     highs = "highs"
     cbc = "cbc"
 
@@ -45,8 +45,11 @@ def _load(config: Path):
     try:
         return load_scenario(config)
     except ScenarioError as exc:
-        err.print(f"[bold red]{config}: invalid scenario[/] ({len(exc.problems)} "
-                  f"problem{'s' if len(exc.problems) != 1 else ''}):", highlight=False)
+        err.print(
+            f"[bold red]{config}: invalid scenario[/] ({len(exc.problems)} "
+            f"problem{'s' if len(exc.problems) != 1 else ''}):",
+            highlight=False,
+        )
         for problem in exc.problems:
             err.print(f"  {problem}", highlight=False, markup=False)
         raise typer.Exit(EXIT_INVALID) from None
@@ -61,36 +64,60 @@ def _money(value: float) -> str:
 def summary_table(plan: Plan) -> Table:
     """The per-period summary of a plan as a rich table."""
     table = Table(title=plan.scenario.name, show_lines=False)
-    for name, justify in (("period", "left"), ("GPUs", "right"), ("PFLOPS", "right"),
-                          ("spend", "right"), ("budget", "right"),
-                          ("retrofits installed", "left")):
+    for name, justify in (
+        ("period", "left"),
+        ("GPUs", "right"),
+        ("PFLOPS", "right"),
+        ("spend", "right"),
+        ("budget", "right"),
+        ("retrofits installed", "left"),
+    ):
         table.add_column(name, justify=justify)
     for period, row in plan.summary().iterrows():
-        table.add_row(period, f"{row.gpus:,}", f"{row.pflops:,.6g}", _money(row.spend_usd),
-                      _money(row.budget_usd), row.retrofits_added or "-")
+        table.add_row(
+            period,
+            f"{row.gpus:,}",
+            f"{row.pflops:,.6g}",
+            _money(row.spend_usd),
+            _money(row.budget_usd),
+            row.retrofits_added or "-",
+        )
     return table
 
 
 @app.command()
 def solve(
     config: Config,
-    out_dir: Annotated[Path | None, typer.Option(
-        "--out", help="Directory for plan.json and CSV tables [default: out/<config name>].",
-        show_default=False)] = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Directory for plan.json and CSV tables [default: out/<config name>].",
+            show_default=False,
+        ),
+    ] = None,
     solver: Annotated[Solver, typer.Option(help="MILP solver.")] = Solver.highs,
-    time_limit: Annotated[float | None, typer.Option(
-        "--time-limit", min=0.001, help="Stop after this many seconds with the best plan found.",
-        show_default=False)] = None,
-    gap: Annotated[float, typer.Option(
-        "--gap", min=0.0, max=1.0, help="Relative MIP gap at which to stop.")] = 1e-4,
+    time_limit: Annotated[
+        float | None,
+        typer.Option(
+            "--time-limit",
+            min=0.001,
+            help="Stop after this many seconds with the best plan found.",
+            show_default=False,
+        ),
+    ] = None,
+    gap: Annotated[
+        float, typer.Option("--gap", min=0.0, max=1.0, help="Relative MIP gap at which to stop.")
+    ] = 1e-4,
     log: Annotated[bool, typer.Option("--log", help="Show the solver's log.")] = False,
 ) -> None:
     """Solve a scenario: print a summary and write the plan and its tables."""
     scenario = _load(config)
     try:
         with err.status(f"Solving {scenario.name} with {solver.value}...", spinner="dots"):
-            plan = solve_scenario(scenario, solver=solver.value, time_limit_s=time_limit,
-                                  mip_gap=gap, msg=log)
+            plan = solve_scenario(
+                scenario, solver=solver.value, time_limit_s=time_limit, mip_gap=gap, msg=log
+            )
     except SolverUnavailable as exc:
         err.print(f"[bold red]{exc}[/]")
         raise typer.Exit(EXIT_NO_PLAN) from None
@@ -105,8 +132,10 @@ def solve(
     out.print(plan.headline(), highlight=False)
     if plan.status == "feasible":
         gap_text = "unknown" if plan.gap is None else f"{plan.gap:.2%}"
-        out.print(f"[yellow]Stopped early: best plan found, gap {gap_text}. "
-                  f"{plan.message}[/]", highlight=False)
+        out.print(
+            f"[yellow]Stopped early: best plan found, gap {gap_text}. {plan.message}[/]",
+            highlight=False,
+        )
     problems = plan.verify()
     if problems:  # a sound model never gets here; say so loudly if it does
         err.print("[bold red]The plan breaks rules on re-check:[/]")
@@ -114,8 +143,10 @@ def solve(
             err.print(f"  {problem}", markup=False)
     directory = out_dir if out_dir is not None else Path("out") / config.stem
     written = plan.write(directory)
-    out.print(f"Wrote {len(written)} files to {directory}/ "
-              f"({', '.join(p.name for p in written)})", highlight=False)
+    out.print(
+        f"Wrote {len(written)} files to {directory}/ ({', '.join(p.name for p in written)})",
+        highlight=False,
+    )
 
 
 @app.command()
@@ -133,11 +164,17 @@ def validate(config: Config) -> None:
 
 @app.command()
 def schema(
-    output: Annotated[Path | None, typer.Option(
-        "--out", help="Write the schema to this file instead of printing it.",
-        show_default=False)] = None,
-    markdown: Annotated[bool, typer.Option(
-        "--markdown", help="Print a Markdown field reference instead.")] = False,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Write the schema to this file instead of printing it.",
+            show_default=False,
+        ),
+    ] = None,
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="Print a Markdown field reference instead.")
+    ] = False,
 ) -> None:
     """Print the JSON Schema of scenario files (for editor completion)."""
     text = reference_markdown().rstrip("\n") if markdown else json.dumps(json_schema(), indent=2)

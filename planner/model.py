@@ -77,13 +77,17 @@ class Index:
     def rdhx_for(self, h: int, rack: RackType) -> list[int]:
         """RDHx options in hall h whose per-rack capacity takes this rack."""
         return [
-            o for o in self.options(h, "rdhx") if self.scenario.retrofits[o].capacity >= rack.power_kw
+            o
+            for o in self.options(h, "rdhx")
+            if self.scenario.retrofits[o].capacity >= rack.power_kw
         ]
 
     def floor_for(self, h: int, rack: RackType) -> list[int]:
         """Floor options in hall h strong enough for this rack."""
         return [
-            o for o in self.options(h, "floor") if self.scenario.retrofits[o].capacity >= rack.weight_kg
+            o
+            for o in self.options(h, "floor")
+            if self.scenario.retrofits[o].capacity >= rack.weight_kg
         ]
 
     def _fits(self, h: int, rack: RackType) -> bool:
@@ -149,7 +153,9 @@ class RetrofitModel:
 
     def racks(self, h: int, t: int) -> list[tuple[RackType, pulp.LpVariable]]:
         sc = self.scenario
-        return [(sc.rack_types[r], self.n[h, r, t]) for r in self.index.racks[h] if (h, r, t) in self.n]
+        return [
+            (sc.rack_types[r], self.n[h, r, t]) for r in self.index.racks[h] if (h, r, t) in self.n
+        ]
 
     def units(self, h: int, kind: str, t: int) -> list[tuple[Retrofit, pulp.LpVariable]]:
         sc = self.scenario
@@ -179,9 +185,7 @@ class RetrofitModel:
     def room_air_terms(self, h: int, t: int) -> tuple[list, float]:
         """Heat into room air (kW): residual heat of liquid racks, air racks not behind a
         door, CPU racks, and liquid heat served by AALC sidecars."""
-        terms = [
-            (v, rack.power_kw * (1 - rack.liquid_fraction)) for rack, v in self.racks(h, t)
-        ]
+        terms = [(v, rack.power_kw * (1 - rack.liquid_fraction)) for rack, v in self.racks(h, t)]
         terms += self.rdhx_terms(h, t, -1.0)
         if (h, t) in self.qa:
             terms.append((self.qa[h, t], 1.0))
@@ -388,9 +392,7 @@ def add_floor(m: RetrofitModel) -> None:
         rack = sc.rack_types[r]
         if rack.weight_kg > halls[h][2].floor_kg_per_position:
             strong = [
-                (m.u[h, o, t], -n.upBound)
-                for o in m.index.floor_for(h, rack)
-                if (h, o, t) in m.u
+                (m.u[h, o, t], -n.upBound) for o in m.index.floor_for(h, rack) if (h, o, t) in m.u
             ]
             m.add([(n, 1.0)] + strong, pulp.LpConstraintLE, 0.0, f"floor_{h}_{r}_{t}")
 

@@ -60,8 +60,9 @@ def solve(
     if sc.objective == "max_compute":
         best = pulp.value(m.compute)
         m.prob.addConstraint(
-            pulp.LpConstraint(m.compute, pulp.LpConstraintGE, "keep_compute",
-                              best - _compute_slack(m, best))
+            pulp.LpConstraint(
+                m.compute, pulp.LpConstraintGE, "keep_compute", best - _compute_slack(m, best)
+            )
         )
         m.prob.sense = pulp.LpMinimize
         m.prob.setObjective(total_spend(m))
@@ -111,12 +112,21 @@ def _plan(m: RetrofitModel, values: dict, status, gap, message, seconds, **meta)
         behind = 0
         for rr, o, z in m.z_at[h, t]:
             if rr == r and whole(z):
-                racks.append((site.name, hall.name, sc.periods[t], sc.rack_types[r].name,
-                              sc.retrofits[o].name, whole(z)))
+                racks.append(
+                    (
+                        site.name,
+                        hall.name,
+                        sc.periods[t],
+                        sc.rack_types[r].name,
+                        sc.retrofits[o].name,
+                        whole(z),
+                    )
+                )
                 behind += whole(z)
         if total - behind:
-            racks.append((site.name, hall.name, sc.periods[t], sc.rack_types[r].name, "",
-                          total - behind))
+            racks.append(
+                (site.name, hall.name, sc.periods[t], sc.rack_types[r].name, "", total - behind)
+            )
     for store, scoped in ((m.u, True), (m.w, False)):
         for key, var in store.items():
             units = whole(var)
@@ -130,7 +140,9 @@ def _plan(m: RetrofitModel, values: dict, status, gap, message, seconds, **meta)
             prev = store.get((where, o, t - 1))
             added = units - (whole(prev) if prev is not None else 0)
             opt = sc.retrofits[o]
-            retrofits.append((site_name, hall_name, sc.periods[t], opt.name, opt.kind, units, added))
+            retrofits.append(
+                (site_name, hall_name, sc.periods[t], opt.name, opt.kind, units, added)
+            )
     liquid_by_hall = _liquid_heat(m, values)
     for h, (_, site, hall) in enumerate(idx.halls):
         count = hall.cpu_racks.count if hall.cpu_racks else 0
@@ -153,11 +165,14 @@ def _plan(m: RetrofitModel, values: dict, status, gap, message, seconds, **meta)
         **meta,
     )
     # the model's own account of its objective and spend, checked by Plan.verify()
-    spend = sum(
-        price * (values.get(var.name) or 0.0)
-        for t in m.periods
-        for var, price in m.spend[t].items()
-    ) * MONEY
+    spend = (
+        sum(
+            price * (values.get(var.name) or 0.0)
+            for t in m.periods
+            for var, price in m.spend[t].items()
+        )
+        * MONEY
+    )
     compute = sum(coef * (values.get(var.name) or 0.0) for var, coef in m.compute.items())
     plan.total_spend_usd = float(spend)
     plan.objective = float(compute if sc.objective == "max_compute" else spend)
@@ -173,4 +188,3 @@ def _liquid_heat(m: RetrofitModel, values: dict) -> dict:
             count = round(values.get(var.name) or 0.0)
             heat[h, t] = heat.get((h, t), 0.0) + rack.liquid_fraction * rack.power_kw * count
     return heat
-

@@ -281,9 +281,7 @@ class Site(_Model):
     facility_water_kw: KW = _doc(
         "Heat the site water loop can reject (CDUs, RDHx), kW; 0 if none.", 0.0
     )
-    air_overhead: Overhead = _doc(
-        "kW of facility power per kW of heat removed by room air.", 0.0
-    )
+    air_overhead: Overhead = _doc("kW of facility power per kW of heat removed by room air.", 0.0)
     liquid_overhead: Overhead = _doc(
         "kW of facility power per kW of heat sent to the water loop.", 0.0
     )
@@ -641,14 +639,16 @@ def read_document(path: str | Path) -> tuple[Any, dict[tuple, int]]:
         else:
             data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
     except json.JSONDecodeError as exc:
-        raise ScenarioError([Problem("(file)", f"not valid JSON: {exc.msg}", exc.lineno)],
-                            str(path)) from None
+        raise ScenarioError(
+            [Problem("(file)", f"not valid JSON: {exc.msg}", exc.lineno)], str(path)
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
         reason = getattr(exc, "problem", None) or str(exc)
-        raise ScenarioError([Problem("(file)", f"not valid YAML: {reason}", line)],
-                            str(path)) from None
+        raise ScenarioError(
+            [Problem("(file)", f"not valid YAML: {reason}", line)], str(path)
+        ) from None
     try:
         node = yaml.compose(text, Loader=_Loader)
         lines = _line_map(node) if node is not None else {}
@@ -689,7 +689,7 @@ def reference_markdown() -> str:
         "# Scenario file reference",
         "",
         "Generated from the scenario models by `planner schema --markdown`; do not edit by hand.",
-        "Quantities may be written with units (`\"1.2 MW\"`, `\"80 Tbps\"`, `\"1.5 t\"`) and are",
+        'Quantities may be written with units (`"1.2 MW"`, `"80 Tbps"`, `"1.5 t"`) and are',
         "converted to the unit in the field's name. Unknown keys are errors. The rules these",
         "fields enter are stated in [model.md](model.md).",
     ]
@@ -703,8 +703,15 @@ def reference_markdown() -> str:
         ("sites[].halls[].cpu_racks", CpuRacks),
     ]
     for title, model in sections:
-        parts += ["", f"## {title}", "", (model.__doc__ or "").strip().replace("``", "`"), "",
-                  "| field | required / default | meaning |", "| --- | --- | --- |"]
+        parts += [
+            "",
+            f"## {title}",
+            "",
+            (model.__doc__ or "").strip().replace("``", "`"),
+            "",
+            "| field | required / default | meaning |",
+            "| --- | --- | --- |",
+        ]
         for name, info in model.model_fields.items():
             default = "required" if info.is_required() else json.dumps(info.get_default())
             parts.append(f"| `{name}` | {default} | {info.description or ''} |")

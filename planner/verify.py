@@ -121,39 +121,63 @@ def _check_structure(sc: Scenario, plan, bad) -> None:
             for rack, door, n in st.racks:
                 totals[rack.name] += n
                 if n and t < rack.lead_periods:
-                    bad("lead_time", f"{rack.name} operating before period index "
-                        f"{rack.lead_periods}", **where)
+                    bad(
+                        "lead_time",
+                        f"{rack.name} operating before period index {rack.lead_periods}",
+                        **where,
+                    )
                 if rack.cooling == "liquid" and n:
                     residual = (1 - rack.liquid_fraction) * rack.power_kw
                     if residual > hall.max_air_rack_kw + 1e-9:
-                        bad("air_density", f"{rack.name} puts {residual:g} kW per rack into room "
-                            f"air, above max_air_rack_kw {hall.max_air_rack_kw:g}", **where)
+                        bad(
+                            "air_density",
+                            f"{rack.name} puts {residual:g} kW per rack into room "
+                            f"air, above max_air_rack_kw {hall.max_air_rack_kw:g}",
+                            **where,
+                        )
                     if door:
                         bad("rdhx", f"liquid rack {rack.name} behind a rear door", **where)
                 if rack.cooling == "air" and n:
                     if door:
                         doors_by_option[door] += n
                         if options[door].capacity < rack.power_kw:
-                            bad("rdhx", f"{rack.name} ({rack.power_kw:g} kW) behind {door} "
-                                f"rated {options[door].capacity:g} kW per rack", **where)
+                            bad(
+                                "rdhx",
+                                f"{rack.name} ({rack.power_kw:g} kW) behind {door} "
+                                f"rated {options[door].capacity:g} kW per rack",
+                                **where,
+                            )
                     elif rack.power_kw > hall.max_air_rack_kw:
-                        bad("air_density", f"{n} {rack.name} racks at {rack.power_kw:g} kW "
+                        bad(
+                            "air_density",
+                            f"{n} {rack.name} racks at {rack.power_kw:g} kW "
                             f"exceed max_air_rack_kw {hall.max_air_rack_kw:g} without a rear "
-                            "door", **where)
+                            "door",
+                            **where,
+                        )
                 if n and rack.weight_kg > hall.floor_kg_per_position:
                     strong = [
-                        o for o, u in st.units.items()
-                        if u > 0 and options[o].kind == "floor"
+                        o
+                        for o, u in st.units.items()
+                        if u > 0
+                        and options[o].kind == "floor"
                         and options[o].capacity >= rack.weight_kg
                     ]
                     if not strong:
-                        bad("floor", f"{rack.name} weighs {rack.weight_kg:g} kg, above "
+                        bad(
+                            "floor",
+                            f"{rack.name} weighs {rack.weight_kg:g} kg, above "
                             f"{hall.floor_kg_per_position:g} kg per position, with no floor "
-                            "reinforcement strong enough", **where)
+                            "reinforcement strong enough",
+                            **where,
+                        )
             for door, n in doors_by_option.items():
                 if n > st.units.get(door, 0):
-                    bad("rdhx", f"{n} racks behind {door} but {st.units.get(door, 0)} units "
-                        "installed", **where)
+                    bad(
+                        "rdhx",
+                        f"{n} racks behind {door} but {st.units.get(door, 0)} units installed",
+                        **where,
+                    )
             floor_units = sum(u for o, u in st.units.items() if options[o].kind == "floor")
             if floor_units > 1:
                 bad("floor", f"{floor_units} floor units; at most one per hall counts", **where)
@@ -191,16 +215,22 @@ def _check_option(sc, opt, units, t, bad, where, hall) -> None:
         if hall.retrofits is not None and opt.name not in hall.retrofits:
             bad("availability", f"{opt.name} is not allowed in this hall", **where)
         if opt.kind in ("cdu", "rdhx") and not hall.facility_water:
-            bad("facility_water", f"{opt.name} ({opt.kind}) in a hall without facility water",
-                **where)
+            bad(
+                "facility_water",
+                f"{opt.name} ({opt.kind}) in a hall without facility water",
+                **where,
+            )
 
 
 def _check_cumulative(before: dict, now: dict, bad, where) -> None:
     for key in before.keys() | now.keys():
         if now.get(key, 0) < before.get(key, 0):
             what = {"rack": "racks of", "unit": "units of", "retired": "CPU racks retired"}[key[0]]
-            bad("cumulative", f"{what} {key[1]} fall from {before.get(key, 0)} to "
-                f"{now.get(key, 0)}", **where)
+            bad(
+                "cumulative",
+                f"{what} {key[1]} fall from {before.get(key, 0)} to {now.get(key, 0)}",
+                **where,
+            )
 
 
 _RESOURCE_RULE = {
@@ -221,16 +251,25 @@ def _check_resources(sc: Scenario, plan, bad) -> None:
     usage = acc.utilisation(sc, plan.racks, plan.retrofits, plan.halls)
     for row in usage.itertuples(index=False):
         if not math.isnan(row.capacity) and _over(row.used, row.capacity):
-            bad(_RESOURCE_RULE[row.resource],
+            bad(
+                _RESOURCE_RULE[row.resource],
                 f"{row.resource} uses {row.used:,.6g} {row.unit} of {row.capacity:,.6g}",
-                site=row.site, hall=row.hall, period=row.period)
+                site=row.site,
+                hall=row.hall,
+                period=row.period,
+            )
     state, _ = acc.states(sc, plan.racks, plan.retrofits, plan.halls)
     for (site, hall, p), st in state.items():
         heat = acc.liquid_heat_kw(st)
         served = st.to_cdu_kw + st.to_aalc_kw
         if abs(served - heat) > max(ABS, REL * heat):
-            bad("liquid", f"liquid heat {heat:,.6g} kW but {served:,.6g} kW served by CDU "
-                "and AALC", site=site, hall=hall, period=p)
+            bad(
+                "liquid",
+                f"liquid heat {heat:,.6g} kW but {served:,.6g} kW served by CDU and AALC",
+                site=site,
+                hall=hall,
+                period=p,
+            )
 
 
 def _check_money_and_targets(sc: Scenario, plan, bad) -> None:
@@ -238,8 +277,11 @@ def _check_money_and_targets(sc: Scenario, plan, bad) -> None:
     spend = acc.spend(sc, plan.racks, plan.retrofits, plan.halls)
     for row in spend.itertuples(index=False):
         if not math.isnan(row.budget_usd) and _over(row.total_usd, row.budget_usd):
-            bad("budget", f"spend ${row.total_usd:,.0f} over budget ${row.budget_usd:,.0f}",
-                period=row.period)
+            bad(
+                "budget",
+                f"spend ${row.total_usd:,.0f} over budget ${row.budget_usd:,.0f}",
+                period=row.period,
+            )
         if row.total_usd < -ABS:
             bad("cumulative", f"negative spend ${row.total_usd:,.0f}", period=row.period)
     total = float(spend["total_usd"].sum())
@@ -251,13 +293,15 @@ def _check_money_and_targets(sc: Scenario, plan, bad) -> None:
             if gpus[p] < target - 1e-9:
                 bad("target", f"{gpus[p]:,} GPUs operating, target {target:,.0f}", period=p)
     objective = (
-        float(acc.compute_pflops(sc, plan.racks).sum())
-        if sc.objective == "max_compute"
-        else total
+        float(acc.compute_pflops(sc, plan.racks).sum()) if sc.objective == "max_compute" else total
     )
     if plan.objective is None or abs(plan.objective - objective) > max(ABS, REL * abs(objective)):
-        bad("objective", f"plan states objective {plan.objective} but its tables give "
-            f"{objective:,.6g}")
+        bad(
+            "objective",
+            f"plan states objective {plan.objective} but its tables give {objective:,.6g}",
+        )
     if abs(plan.total_spend_usd - total) > max(ABS, REL * abs(total)):
-        bad("objective", f"plan states spend ${plan.total_spend_usd:,.0f} but its tables give "
-            f"${total:,.0f}")
+        bad(
+            "objective",
+            f"plan states spend ${plan.total_spend_usd:,.0f} but its tables give ${total:,.0f}",
+        )
