@@ -230,7 +230,9 @@ def add_variables(m: RetrofitModel) -> None:
                             m.z_at[h, t].append((r, o, z))
         for o in idx.hall_options[h]:
             opt = sc.retrofits[o]
-            ub = 1 if opt.kind == "floor" else opt.max_units
+            ub = opt.max_units
+            if opt.kind == "floor":  # at most one floor unit per hall counts
+                ub = 1 if ub is None else min(ub, 1)
             if opt.positions:
                 by_space = hall.positions // opt.positions
                 ub = by_space if ub is None else min(ub, by_space)

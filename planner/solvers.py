@@ -148,8 +148,24 @@ def _run_highs(prob, time_limit_s, mip_gap, msg) -> SolveResult:
     return SolveResult(status, pulp.value(prob.objective), gap, 0.0, message)
 
 
-_CBC_GAP = re.compile(r"^Gap:\s+([-0-9.eE+]+)", re.M)
+_CBC_OBJECTIVE = re.compile(r"^Objective value:\s+(\S+)", re.M)
+_CBC_BOUND = re.compile(r"^Lower bound:\s+(\S+)", re.M)
 _CBC_STOPPED = re.compile(r"^Result - Stopped on (time|iterations|nodes)", re.M)
+
+
+def _cbc_gap(log: str) -> float | None:
+    """Relative gap |objective - bound| / |objective| from CBC's result summary (its own
+    ``Gap:`` line is rounded to two decimals and signed)."""
+    objective, bound = _CBC_OBJECTIVE.search(log), _CBC_BOUND.search(log)
+    if not (objective and bound):
+        return None
+    try:
+        obj, low = float(objective.group(1)), float(bound.group(1))
+    except ValueError:
+        return None
+    if not (math.isfinite(obj) and math.isfinite(low)):
+        return None
+    return abs(obj - low) / max(abs(obj), 1e-9)
 
 
 def _run_cbc(prob, time_limit_s, mip_gap, msg) -> SolveResult:
@@ -168,15 +184,9 @@ def _run_cbc(prob, time_limit_s, mip_gap, msg) -> SolveResult:
         text = log.read_text(errors="replace") if log.exists() else ""
     stopped = bool(_CBC_STOPPED.search(text))
     status = _status(prob, stopped)
-    gap = None
-    if status == "optimal":
+    gap = _cbc_gap(text) if status in ("optimal", "feasible") else None
+    if gap is None and status == "optimal":
         gap = 0.0
-        found = _CBC_GAP.search(text)
-        if found:
-            gap = float(found.group(1))
-    elif status == "feasible":
-        found = _CBC_GAP.search(text)
-        gap = float(found.group(1)) if found else None
     message = "stopped early" if stopped else pulp.LpStatus.get(prob.status, "")
     objective = pulp.value(prob.objective) if status in ("optimal", "feasible") else None
     return SolveResult(status, objective, gap, 0.0, message)

@@ -114,9 +114,7 @@ def site_options(sc: Scenario) -> list[int]:
 
 def compute_of(sc: Scenario, cand: Candidate) -> float:
     """PFLOPS-periods."""
-    return sum(
-        sc.rack_types[r].pflops * n for rows in cand.racks.values() for r, _o, n in rows
-    )
+    return sum(sc.rack_types[r].pflops * n for rows in cand.racks.values() for r, _o, n in rows)
 
 
 def spend_of(sc: Scenario, cand: Candidate) -> list[float]:
@@ -212,8 +210,7 @@ def violations(
                 elif rack.power_kw > hall.max_air_rack_kw:
                     found.add("air_density")
                 if rack.weight_kg > hall.floor_kg_per_position and not any(
-                    opts[o].kind == "floor" and opts[o].capacity >= rack.weight_kg
-                    for o in units
+                    opts[o].kind == "floor" and opts[o].capacity >= rack.weight_kg for o in units
                 ):
                     found.add("floor")
             if any(n > units.get(o, 0) for o, n in doors.items()):
@@ -270,9 +267,7 @@ def violations(
             if not _le(net, hall.fabric_gbps + cap_of(units, "fabric")):
                 found.add("network")
             water[s, t] += qc + door_kw
-            feed[s, t] += it_kw + site.air_overhead * air_kw + site.liquid_overhead * (
-                qc + door_kw
-            )
+            feed[s, t] += it_kw + site.air_overhead * air_kw + site.liquid_overhead * (qc + door_kw)
 
     # site by site
     for s, site in enumerate(sc.sites):
@@ -284,8 +279,10 @@ def violations(
             if any(units.get(k, 0) < v for k, v in before.items()):
                 found.add("cumulative")
             before = units
-            added = {k: sum(opts[o].capacity * u for o, u in units.items() if opts[o].kind == k)
-                     for k in SITE_KINDS}
+            added = {
+                k: sum(opts[o].capacity * u for o, u in units.items() if opts[o].kind == k)
+                for k in SITE_KINDS
+            }
             if not _le(water[s, t], site.facility_water_kw + added["site_water"]):
                 found.add("facility_water")
             if site.feed_kw is not None and not _le(feed[s, t], site.feed_kw + added["site_feed"]):
@@ -345,9 +342,17 @@ def tables(sc: Scenario, cand: Candidate) -> tuple[pd.DataFrame, pd.DataFrame, p
         count = hall.cpu_racks.count if hall.cpu_racks else 0
         retired = cand.retired.get(h, (0,) * T)
         for t, p in enumerate(sc.periods):
-            hall_rows.append((site.name, hall.name, p, retired[t], count - retired[t],
-                              float(cand.to_cdu.get((h, t), 0.0)),
-                              float(cand.to_aalc.get((h, t), 0.0))))
+            hall_rows.append(
+                (
+                    site.name,
+                    hall.name,
+                    p,
+                    retired[t],
+                    count - retired[t],
+                    float(cand.to_cdu.get((h, t), 0.0)),
+                    float(cand.to_aalc.get((h, t), 0.0)),
+                )
+            )
     return (
         pd.DataFrame(rack_rows, columns=acc.RACK_COLUMNS),
         pd.DataFrame(unit_rows, columns=acc.RETROFIT_COLUMNS),
@@ -361,8 +366,16 @@ def to_plan(sc: Scenario, cand: Candidate, status: str = "optimal") -> Plan:
     total = float(acc.spend(sc, racks, retrofits, halls)["total_usd"].sum())
     compute = float(acc.compute_pflops(sc, racks).sum())
     objective = compute if sc.objective == "max_compute" else total
-    return Plan(sc, status, objective=objective, total_spend_usd=total, racks=racks,
-                retrofits=retrofits, halls=halls, solver="bruteforce")
+    return Plan(
+        sc,
+        status,
+        objective=objective,
+        total_spend_usd=total,
+        racks=racks,
+        retrofits=retrofits,
+        halls=halls,
+        solver="bruteforce",
+    )
 
 
 # -- the enumeration -------------------------------------------------------------------------
@@ -371,8 +384,9 @@ def sequences(n_periods: int, lead: int, ub: int) -> list[tuple[int, ...]]:
     if lead >= n_periods or ub <= 0:
         return [(0,) * n_periods]
     head = (0,) * lead
-    return [head + c for c in itertools.combinations_with_replacement(range(ub + 1),
-                                                                     n_periods - lead)]
+    return [
+        head + c for c in itertools.combinations_with_replacement(range(ub + 1), n_periods - lead)
+    ]
 
 
 Bound = int | dict | None
@@ -499,14 +513,22 @@ def _linear_filters(sc: Scenario, lin: _Linear):
             space = lin.total(per_hall(lambda r: r.positions, lambda o: o.positions, 1, t), count)
             mask &= within(space, hall.positions)
             power = lin.total(
-                per_hall(lambda r: r.power_kw,
-                         lambda o: -o.capacity if o.kind == "power" else 0.0, cpu_kw, t),
+                per_hall(
+                    lambda r: r.power_kw,
+                    lambda o: -o.capacity if o.kind == "power" else 0.0,
+                    cpu_kw,
+                    t,
+                ),
                 count * cpu_kw,
             )
             mask &= within(power, hall.power_kw)
             net = lin.total(
-                per_hall(lambda r: gbps(sc, r),
-                         lambda o: -o.capacity if o.kind == "fabric" else 0.0, cpu_gbps, t),
+                per_hall(
+                    lambda r: gbps(sc, r),
+                    lambda o: -o.capacity if o.kind == "fabric" else 0.0,
+                    cpu_gbps,
+                    t,
+                ),
                 count * cpu_gbps,
             )
             mask &= within(net, hall.fabric_gbps)
@@ -531,8 +553,9 @@ def _linear_filters(sc: Scenario, lin: _Linear):
     return mask, compute, spend_total
 
 
-def _door_choices(sc: Scenario, hall, counts: dict, units: dict,
-                  strict: bool = True) -> list[tuple[float, list]]:
+def _door_choices(
+    sc: Scenario, hall, counts: dict, units: dict, strict: bool = True
+) -> list[tuple[float, list]]:
     """Rear-door assignments of one hall in one period: ``[(heat behind doors kW,
     [(r, o, racks behind o)])]``; doors of an option <= its units. ``strict``: only the
     assignments the rules allow (racks above the hall's ``max_air_rack_kw`` all behind doors,
@@ -612,10 +635,13 @@ def _thermal(sc: Scenario, s: int, site, members: list, units: dict) -> tuple | 
         hi_s = sum(hi for _, hi in bounds)
         totals = {lo_s, hi_s, water_cap - doors}
         slope = site.liquid_overhead - site.air_overhead
-        fixed = sum(
-            hp.it + site.air_overhead * (hp.air - d + hp.liquid)
-            for (_h, _hall, hp), (d, _) in zip(members, combo, strict=True)
-        ) + site.liquid_overhead * doors
+        fixed = (
+            sum(
+                hp.it + site.air_overhead * (hp.air - d + hp.liquid)
+                for (_h, _hall, hp), (d, _) in zip(members, combo, strict=True)
+            )
+            + site.liquid_overhead * doors
+        )
         if feed_cap is not None and slope:
             totals.add((feed_cap - fixed) / slope)
         for total in sorted(totals):
@@ -625,8 +651,7 @@ def _thermal(sc: Scenario, s: int, site, members: list, units: dict) -> tuple | 
             if feed_cap is not None and not _le(fixed + slope * total, feed_cap):
                 continue
             out, rest = {}, total - lo_s
-            for (h, _hall, hp), (lo, hi), (_d, picks) in zip(members, bounds, combo,
-                                                              strict=True):
+            for (h, _hall, hp), (lo, hi), (_d, picks) in zip(members, bounds, combo, strict=True):
                 qc = lo + min(hi - lo, max(rest, 0.0))
                 rest -= qc - lo
                 qc = min(max(qc, 0.0), hp.liquid)
@@ -751,13 +776,16 @@ def search(sc: Scenario, max_racks: Bound = None, max_units: Bound = None) -> Se
         if broken:  # _complete and violations() are this module's own two views of the rules
             raise RuntimeError(f"bruteforce internal error: completed plan breaks {broken}")
         plan = to_plan(sc, cand)
-        assert math.isclose(plan.total_spend_usd, float(spend[flat]), rel_tol=1e-9,
-                            abs_tol=1e-6), (plan.total_spend_usd, spend[flat])
+        assert math.isclose(plan.total_spend_usd, float(spend[flat]), rel_tol=1e-9, abs_tol=1e-6), (
+            plan.total_spend_usd,
+            spend[flat],
+        )
         problems = plan.verify()
         if problems:
             raise Disagreement(
                 "bruteforce accepts a plan that Plan.verify() rejects:\n"
-                + "\n".join(map(str, problems)) + f"\n{plan.racks}\n{plan.retrofits}\n{plan.halls}"
+                + "\n".join(map(str, problems))
+                + f"\n{plan.racks}\n{plan.retrofits}\n{plan.halls}"
             )
         return Search(plan, cand, lin.size, examined)
     return Search(Plan(sc, "infeasible", solver="bruteforce"), None, lin.size, examined)
@@ -784,8 +812,10 @@ def _split_totals(sc: Scenario, site, members: list, door_kw: list, site_units: 
     totals = {lo_s, hi_s, water_cap - sum(door_kw)}
     slope = site.liquid_overhead - site.air_overhead
     if site.feed_kw is not None and slope:
-        fixed = sum(hp.it + site.air_overhead * (hp.air - d + hp.liquid)
-                    for (_h, _hall, hp), d in zip(members, door_kw, strict=True))
+        fixed = sum(
+            hp.it + site.air_overhead * (hp.air - d + hp.liquid)
+            for (_h, _hall, hp), d in zip(members, door_kw, strict=True)
+        )
         fixed += site.liquid_overhead * sum(door_kw)
         totals.add((site.feed_kw + cap(site_units, "site_feed") - fixed) / slope)
     out = []
@@ -816,11 +846,15 @@ def _completions(sc: Scenario, variables: list[Var], choice: tuple) -> Iterator[
             left = (cpu.count if cpu else 0) - base.retired.get(h, (0,) * T)[t]
             cpu_kw = cpu.power_kw if cpu else 0.0
             cnt = counts[h][t]
-            liquid_kw = sum(sc.rack_types[r].liquid_fraction * sc.rack_types[r].power_kw * n
-                            for r, n in cnt.items() if sc.rack_types[r].cooling == "liquid")
+            liquid_kw = sum(
+                sc.rack_types[r].liquid_fraction * sc.rack_types[r].power_kw * n
+                for r, n in cnt.items()
+                if sc.rack_types[r].cooling == "liquid"
+            )
             air = left * cpu_kw + sum(
                 (1 - sc.rack_types[r].liquid_fraction) * sc.rack_types[r].power_kw * n
-                for r, n in cnt.items())
+                for r, n in cnt.items()
+            )
             it = left * cpu_kw + sum(sc.rack_types[r].power_kw * n for r, n in cnt.items())
             by_site[s].append((h, hall, _HallPeriod(dict(cnt), units, left, liquid_kw, air, it)))
         for s, members in by_site.items():
@@ -828,15 +862,19 @@ def _completions(sc: Scenario, variables: list[Var], choice: tuple) -> Iterator[
                 o: seq[t] for (ss, o), seq in base.site_units.items() if ss == s and seq[t]
             }
             here = []
-            choices = [_door_choices(sc, hall, hp.counts, hp.units, strict=False)
-                       for _h, hall, hp in members]
+            choices = [
+                _door_choices(sc, hall, hp.counts, hp.units, strict=False)
+                for _h, hall, hp in members
+            ]
             for combo in itertools.product(*choices):
                 door_kw = [heat for heat, _ in combo]
                 for split in _split_totals(sc, sc.sites[s], members, door_kw, site_units):
-                    here.append({
-                        h: (picks, split[h], hp.liquid - split[h])
-                        for (h, _hall, hp), (_heat, picks) in zip(members, combo, strict=True)
-                    })
+                    here.append(
+                        {
+                            h: (picks, split[h], hp.liquid - split[h])
+                            for (h, _hall, hp), (_heat, picks) in zip(members, combo, strict=True)
+                        }
+                    )
             options.append((t, here))
     for pick in itertools.product(*(here for _t, here in options)):
         cand = Candidate(units=base.units, site_units=base.site_units, retired=base.retired)
@@ -846,15 +884,15 @@ def _completions(sc: Scenario, variables: list[Var], choice: tuple) -> Iterator[
                 rows = list(picks)
                 for r, _o, z in picks:
                     behind[r] += z
-                rows += [(r, None, n - behind[r]) for r, n in counts[h][t].items()
-                         if n > behind[r]]
+                rows += [(r, None, n - behind[r]) for r, n in counts[h][t].items() if n > behind[r]]
                 cand.racks[h, t] = rows
                 cand.to_cdu[h, t], cand.to_aalc[h, t] = qc, qa
         yield cand
 
 
-def search_by_verify(sc: Scenario, max_racks: Bound = None, max_units: Bound = None,
-                     max_verify: int = 3000) -> Search:
+def search_by_verify(
+    sc: Scenario, max_racks: Bound = None, max_units: Bound = None, max_verify: int = 3000
+) -> Search:
     """The literal brute force: every candidate in rank order, every completion of it
     (:func:`_completions`) written as a Plan, and the first that ``Plan.verify()`` passes
     wins. No rule of this module is applied. Slow (one verify() per completion): for the
@@ -886,8 +924,9 @@ def brute_force(sc: Scenario, max_racks: Bound = None, max_units: Bound = None) 
 
 
 # -- random plans, to check this module's rules against Plan.verify -------------------------
-def random_candidates(sc: Scenario, rng, count: int, max_racks: int = 4,
-                      max_units: int = 3) -> Iterator[Candidate]:
+def random_candidates(
+    sc: Scenario, rng, count: int, max_racks: int = 4, max_units: int = 3
+) -> Iterator[Candidate]:
     """Random plans near the feasible region: mostly cumulative, doors mostly on air racks
     that need them, splits mostly summing to the liquid heat; with deliberate slips."""
     T = sc.n_periods
@@ -934,7 +973,8 @@ def random_candidates(sc: Scenario, rng, count: int, max_racks: int = 4,
                 cand.racks[h, t] = rows
                 liquid = sum(
                     sc.rack_types[r].liquid_fraction * sc.rack_types[r].power_kw * n
-                    for r, _o, n in rows if sc.rack_types[r].cooling == "liquid"
+                    for r, _o, n in rows
+                    if sc.rack_types[r].cooling == "liquid"
                 )
                 share = float(rng.choice([0.0, 1.0, rng.random()]))
                 qc = liquid * share
@@ -993,8 +1033,7 @@ def mutate(sc: Scenario, cand: Candidate, rng, steps: int = 1) -> Candidate:
                 i = int(rng.integers(len(rows)))
                 r, o, n = rows[i]
                 if n:
-                    other = None if o is not None and rng.random() < 0.5 else int(
-                        rng.choice(rdhx))
+                    other = None if o is not None and rng.random() < 0.5 else int(rng.choice(rdhx))
                     rows[i] = (r, o, n - 1)
                     rows.append((r, other, 1))
         elif what == 2:  # a hall unit more or less

@@ -103,8 +103,7 @@ def retrofit_options(draw, kind: str, i: int) -> dict:
         "max_units": draw(st.sampled_from([2, 4, 1, 3])),
     }
     if rare(draw, 0.1):  # now and then no cap on units (null) or none allowed (0)
-        # floor with max_units 0 is left out while FLOOR_MAX_UNITS_BUG stands (see its test)
-        option["max_units"] = draw(st.sampled_from([None] if kind == "floor" else [None, 0]))
+        option["max_units"] = draw(st.sampled_from([None, 0]))
     if rare(draw, 0.2):
         option["lead_periods"] = draw(st.integers(1, 2))
     return option
@@ -375,14 +374,6 @@ def scenario_and_raise(draw):
 
 
 # -- tests --------------------------------------------------------------------------------
-FLOOR_MAX_UNITS_BUG = (
-    "bug: planner/model.py add_variables gives every floor option an upper bound of 1 "
-    "(`ub = 1 if opt.kind == 'floor' else opt.max_units`), ignoring max_units: 0, so the "
-    "model installs a floor unit that max_units forbids and verify() reports max_units"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=FLOOR_MAX_UNITS_BUG)
 def test_floor_option_with_max_units_zero_is_never_installed():
     """Found by test_plans_verify_and_respect_budgets: a 1300 kg liquid rack in a
     1000 kg/position hall whose only floor option has ``max_units: 0`` cannot be placed."""

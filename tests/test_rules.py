@@ -42,9 +42,19 @@ M = 1e6  # USD
 
 # -- scenario builder ------------------------------------------------------------------------
 def rack(name: str = "a", **kw) -> dict:
-    base = dict(name=name, gpus=8, power_kw=10, cooling="air", liquid_fraction=0.0,
-                network_gbps=100, weight_kg=500, positions=1, capex_usd=1 * M, pflops=10,
-                lead_periods=0)
+    base = dict(
+        name=name,
+        gpus=8,
+        power_kw=10,
+        cooling="air",
+        liquid_fraction=0.0,
+        network_gbps=100,
+        weight_kg=500,
+        positions=1,
+        capex_usd=1 * M,
+        pflops=10,
+        lead_periods=0,
+    )
     if "network_multiple" in kw:
         base.pop("network_gbps")
     return base | kw
@@ -56,23 +66,64 @@ def liquid(name: str = "liq", **kw) -> dict:
 
 
 def option(name: str, kind: str, capacity: float, cost_usd: float, **kw) -> dict:
-    return dict(name=name, kind=kind, capacity=capacity, cost_usd=cost_usd, positions=0,
-                max_units=None, lead_periods=0) | kw
+    return (
+        dict(
+            name=name,
+            kind=kind,
+            capacity=capacity,
+            cost_usd=cost_usd,
+            positions=0,
+            max_units=None,
+            lead_periods=0,
+        )
+        | kw
+    )
 
 
 def hall(name: str = "h1", **kw) -> dict:
-    base = dict(name=name, positions=4, power_kw=1000, air_cooling_kw=1000, max_air_rack_kw=50,
-                floor_kg_per_position=1000, fabric_gbps=100_000, facility_water=True)
+    base = dict(
+        name=name,
+        positions=4,
+        power_kw=1000,
+        air_cooling_kw=1000,
+        max_air_rack_kw=50,
+        floor_kg_per_position=1000,
+        fabric_gbps=100_000,
+        facility_water=True,
+    )
     return base | kw
 
 
-def scenario(racks: list, halls: list | None = None, retrofits: list = (), periods=("P0",),
-             site: dict | None = None, **top) -> dict:
-    the_site = dict(name="s1", feed_kw=None, facility_water_kw=1000, air_overhead=0.0,
-                    liquid_overhead=0.0, halls=halls or [hall()]) | (site or {})
-    return dict(name="test", periods=list(periods), objective="max_compute",
-                budget_usd_per_period=None, budget_usd_total=None, gpu_targets=None,
-                rack_types=racks, retrofits=list(retrofits), sites=[the_site]) | top
+def scenario(
+    racks: list,
+    halls: list | None = None,
+    retrofits: list = (),
+    periods=("P0",),
+    site: dict | None = None,
+    **top,
+) -> dict:
+    the_site = dict(
+        name="s1",
+        feed_kw=None,
+        facility_water_kw=1000,
+        air_overhead=0.0,
+        liquid_overhead=0.0,
+        halls=halls or [hall()],
+    ) | (site or {})
+    return (
+        dict(
+            name="test",
+            periods=list(periods),
+            objective="max_compute",
+            budget_usd_per_period=None,
+            budget_usd_total=None,
+            gpu_targets=None,
+            rack_types=racks,
+            retrofits=list(retrofits),
+            sites=[the_site],
+        )
+        | top
+    )
 
 
 # -- what a plan decided, as plain dicts -----------------------------------------------------
@@ -159,46 +210,83 @@ def case(*args, **kw) -> Case:
 # n = 5 would draw at least 50 kW > 45 kW, so n = 4, with the fewest retirements, k = 2:
 # 4 x 10 = 40 PFLOPS; spend 4 x $1M + 2 x $100k = $4.2M.
 CPU = dict(count=4, power_kw=1, network_gbps=10, retire_cost_usd=1e5)
-case("space-retire-cpu", scenario([rack()], [hall(positions=6, power_kw=45, cpu_racks=CPU)]),
-     objective=40, spend=4.2 * M,
-     racks={("h1", "P0", "a"): 4}, retired={("h1", "P0"): 2})
+case(
+    "space-retire-cpu",
+    scenario([rack()], [hall(positions=6, power_kw=45, cpu_racks=CPU)]),
+    objective=40,
+    spend=4.2 * M,
+    racks={("h1", "P0", "a"): 4},
+    retired={("h1", "P0"): 2},
+)
 # The same CPU racks cannot be retired (retire_cost_usd null): 6 - 4 = 2 racks, 20 PFLOPS.
-case("space-cpu-not-retirable",
-     scenario([rack()], [hall(positions=6, power_kw=45,
-                              cpu_racks=CPU | dict(retire_cost_usd=None))]),
-     objective=20, spend=2 * M, racks={("h1", "P0", "a"): 2}, retired={})
+case(
+    "space-cpu-not-retirable",
+    scenario(
+        [rack()], [hall(positions=6, power_kw=45, cpu_racks=CPU | dict(retire_cost_usd=None))]
+    ),
+    objective=20,
+    spend=2 * M,
+    racks={("h1", "P0", "a"): 2},
+    retired={},
+)
 # 5 positions; a: 1 position 10 PFLOPS $1M, b: 2 positions 25 PFLOPS $2M.
 # 2 b + 1 a = 5 positions, 60 PFLOPS (beats 1 b + 3 a = 55 and 5 a = 50); spend $5M.
-case("space-two-position-rack",
-     scenario([rack(), rack("b", positions=2, pflops=25, capex_usd=2 * M)],
-              [hall(positions=5)]),
-     objective=60, spend=5 * M, racks={("h1", "P0", "a"): 1, ("h1", "P0", "b"): 2})
+case(
+    "space-two-position-rack",
+    scenario([rack(), rack("b", positions=2, pflops=25, capex_usd=2 * M)], [hall(positions=5)]),
+    objective=60,
+    spend=5 * M,
+    racks={("h1", "P0", "a"): 1, ("h1", "P0", "b"): 2},
+)
 # Two periods, 4 positions all taken by CPU racks ($100k to retire), $2.2M a period:
 # P0: k0 >= n0 and n0 x $1M + k0 x $100k <= $2.2M -> n0 = k0 = 2 (20 PFLOPS);
 # P1: the 2 retired stay retired (paid once): 2 more retirements + 2 racks = $2.2M -> 4 racks.
 # 20 + 40 = 60 PFLOPS-periods, spend $4.4M.
-case("space-retire-cumulative",
-     scenario([rack()], [hall(positions=4, cpu_racks=CPU)], periods=("P0", "P1"),
-              budget_usd_per_period=2.2 * M),
-     objective=60, spend=4.4 * M,
-     racks={("h1", "P0", "a"): 2, ("h1", "P1", "a"): 4},
-     retired={("h1", "P0"): 2, ("h1", "P1"): 4})
+case(
+    "space-retire-cumulative",
+    scenario(
+        [rack()],
+        [hall(positions=4, cpu_racks=CPU)],
+        periods=("P0", "P1"),
+        budget_usd_per_period=2.2 * M,
+    ),
+    objective=60,
+    spend=4.4 * M,
+    racks={("h1", "P0", "a"): 2, ("h1", "P1", "a"): 4},
+    retired={("h1", "P0"): 2, ("h1", "P1"): 4},
+)
 
 # ---- power (+ power units)
 # 8 positions, 100 kW, racks of 41 kW and 32 PFLOPS: floor(100 / 41) = 2 racks -> 64 PFLOPS.
 BIG = rack("big", power_kw=41, pflops=32)
 PW50 = option("pw", "power", 50, 5e5, max_units=2)
-case("power", scenario([BIG], [hall(positions=8, power_kw=100)], [PW50 | dict(max_units=0)]),
-     objective=64, spend=2 * M, racks={("h1", "P0", "big"): 2}, units={})
+case(
+    "power",
+    scenario([BIG], [hall(positions=8, power_kw=100)], [PW50 | dict(max_units=0)]),
+    objective=64,
+    spend=2 * M,
+    racks={("h1", "P0", "big"): 2},
+    units={},
+)
 # + up to 2 units of 50 kW ($500k): floor((100 + 2 x 50) / 41) = 4 racks (1 unit: 3) ->
 # 128 PFLOPS; spend 4 x $1M + 2 x $500k = $5M.
-case("power-units", scenario([BIG], [hall(positions=8, power_kw=100)], [PW50]),
-     objective=128, spend=5 * M,
-     racks={("h1", "P0", "big"): 4}, units={("h1", "P0", "pw"): 2})
+case(
+    "power-units",
+    scenario([BIG], [hall(positions=8, power_kw=100)], [PW50]),
+    objective=128,
+    spend=5 * M,
+    racks={("h1", "P0", "big"): 4},
+    units={("h1", "P0", "pw"): 2},
+)
 # The hall allows no retrofit (retrofits: []): back to 2 racks.
-case("power-units-not-allowed",
-     scenario([BIG], [hall(positions=8, power_kw=100, retrofits=[])], [PW50]),
-     objective=64, spend=2 * M, racks={("h1", "P0", "big"): 2}, units={})
+case(
+    "power-units-not-allowed",
+    scenario([BIG], [hall(positions=8, power_kw=100, retrofits=[])], [PW50]),
+    objective=64,
+    spend=2 * M,
+    racks={("h1", "P0", "big"): 2},
+    units={},
+)
 
 
 # ---- liquid heat: CDU and AALC
@@ -215,11 +303,15 @@ def _both_used(plan: Plan) -> None:
 
 CDU75 = option("cdu", "cdu", 75, 5e5, max_units=1)
 AALC30 = option("aalc", "aalc", 30, 2e5, max_units=2)
-case("liquid-cdu-and-aalc",
-     scenario([liquid()], [hall(power_kw=120)], [CDU75, AALC30],
-              site=dict(facility_water_kw=70)),
-     objective=90, spend=3.7 * M, racks={("h1", "P0", "liq"): 3},
-     units={("h1", "P0", "cdu"): 1, ("h1", "P0", "aalc"): 1}, check=_both_used)
+case(
+    "liquid-cdu-and-aalc",
+    scenario([liquid()], [hall(power_kw=120)], [CDU75, AALC30], site=dict(facility_water_kw=70)),
+    objective=90,
+    spend=3.7 * M,
+    racks={("h1", "P0", "liq"): 3},
+    units={("h1", "P0", "cdu"): 1, ("h1", "P0", "aalc"): 1},
+    check=_both_used,
+)
 
 # ---- room air with AALC heat (hall without facility water: AALC is the only liquid path)
 # Room air 80 kW; each liquid rack puts 10 kW residual + 30 kW through its AALC sidecar
@@ -230,17 +322,28 @@ case("liquid-cdu-and-aalc",
 AALC_POS = option("aalc", "aalc", 30, 2e5, positions=1, max_units=4)
 CHEAP_CDU = option("cdu", "cdu", 100, 1e5, max_units=1)
 NO_WATER = dict(positions=8, air_cooling_kw=80, facility_water=False)
-case("room-air-aalc-heat",
-     scenario([liquid()], [hall(**NO_WATER)], [AALC_POS, CHEAP_CDU]),
-     objective=60, spend=2.4 * M, racks={("h1", "P0", "liq"): 2},
-     units={("h1", "P0", "aalc"): 2})
+case(
+    "room-air-aalc-heat",
+    scenario([liquid()], [hall(**NO_WATER)], [AALC_POS, CHEAP_CDU]),
+    objective=60,
+    spend=2.4 * M,
+    racks={("h1", "P0", "liq"): 2},
+    units={("h1", "P0", "aalc"): 2},
+)
 # + one 40 kW air-cooling unit ($100k): 120 kW -> 3 racks + 3 sidecars (6 positions):
 # 90 PFLOPS, spend $3M + $600k + $100k = $3.7M.
-case("room-air-aalc-heat-air-unit",
-     scenario([liquid()], [hall(**NO_WATER)],
-              [AALC_POS, CHEAP_CDU, option("crah", "air_cooling", 40, 1e5, max_units=1)]),
-     objective=90, spend=3.7 * M, racks={("h1", "P0", "liq"): 3},
-     units={("h1", "P0", "aalc"): 3, ("h1", "P0", "crah"): 1})
+case(
+    "room-air-aalc-heat-air-unit",
+    scenario(
+        [liquid()],
+        [hall(**NO_WATER)],
+        [AALC_POS, CHEAP_CDU, option("crah", "air_cooling", 40, 1e5, max_units=1)],
+    ),
+    objective=90,
+    spend=3.7 * M,
+    racks={("h1", "P0", "liq"): 3},
+    units={("h1", "P0", "aalc"): 3, ("h1", "P0", "crah"): 1},
+)
 
 # ---- rear doors (RDHx)
 # Per-rack air limit 20 kW; hot: 30 kW air, 30 PFLOPS; cool: 10 kW air, 8 PFLOPS; 4 positions.
@@ -249,43 +352,76 @@ COOL = rack("cool", power_kw=10, pflops=8)
 DOORS = hall(max_air_rack_kw=20)
 DOOR35 = option("door", "rdhx", 35, 1e5)
 # A 35 kW door ($100k) per hot rack: 4 hot racks, 4 doors: 120 PFLOPS, $4M + $400k.
-case("rdhx-mandatory", scenario([HOT, COOL], [DOORS], [DOOR35]),
-     objective=120, spend=4.4 * M, racks={("h1", "P0", "hot"): 4},
-     doors={("h1", "P0", "door"): 4}, units={("h1", "P0", "door"): 4},
-     bounds=dict(max_units=4))
+case(
+    "rdhx-mandatory",
+    scenario([HOT, COOL], [DOORS], [DOOR35]),
+    objective=120,
+    spend=4.4 * M,
+    racks={("h1", "P0", "hot"): 4},
+    doors={("h1", "P0", "door"): 4},
+    units={("h1", "P0", "door"): 4},
+    bounds=dict(max_units=4),
+)
 # Doors rated 25 kW < 30 kW cannot take a hot rack: 4 cool racks, 32 PFLOPS, $4M.
-case("rdhx-too-weak", scenario([HOT, COOL], [DOORS], [DOOR35 | dict(capacity=25)]),
-     objective=32, spend=4 * M, racks={("h1", "P0", "cool"): 4}, units={},
-     bounds=dict(max_units=4))
+case(
+    "rdhx-too-weak",
+    scenario([HOT, COOL], [DOORS], [DOOR35 | dict(capacity=25)]),
+    objective=32,
+    spend=4 * M,
+    racks={("h1", "P0", "cool"): 4},
+    units={},
+    bounds=dict(max_units=4),
+)
 # A cheap weak door (25 kW, $50k) and the 35 kW one: only the strong one serves hot racks.
-case("rdhx-weak-and-strong",
-     scenario([HOT, COOL], [DOORS], [option("weak", "rdhx", 25, 5e4), DOOR35]),
-     objective=120, spend=4.4 * M, racks={("h1", "P0", "hot"): 4},
-     doors={("h1", "P0", "door"): 4}, units={("h1", "P0", "door"): 4},
-     bounds=dict(max_units=4))
+case(
+    "rdhx-weak-and-strong",
+    scenario([HOT, COOL], [DOORS], [option("weak", "rdhx", 25, 5e4), DOOR35]),
+    objective=120,
+    spend=4.4 * M,
+    racks={("h1", "P0", "hot"): 4},
+    doors={("h1", "P0", "door"): 4},
+    units={("h1", "P0", "door"): 4},
+    bounds=dict(max_units=4),
+)
 # One door serves one rack: 2 doors at most -> 2 hot + 2 cool = 60 + 16 = 76 PFLOPS,
 # spend $4M + $200k.
-case("rdhx-one-per-rack", scenario([HOT, COOL], [DOORS], [DOOR35 | dict(max_units=2)]),
-     objective=76, spend=4.2 * M,
-     racks={("h1", "P0", "hot"): 2, ("h1", "P0", "cool"): 2},
-     doors={("h1", "P0", "door"): 2}, units={("h1", "P0", "door"): 2})
+case(
+    "rdhx-one-per-rack",
+    scenario([HOT, COOL], [DOORS], [DOOR35 | dict(max_units=2)]),
+    objective=76,
+    spend=4.2 * M,
+    racks={("h1", "P0", "hot"): 2, ("h1", "P0", "cool"): 2},
+    doors={("h1", "P0", "door"): 2},
+    units={("h1", "P0", "door"): 2},
+)
 # A door's rack sends its whole heat to site water: 70 kW of water takes 2 hot racks (60 kW):
 # 2 hot + 2 cool again, 76 PFLOPS, $4.2M.
-case("rdhx-facility-water", scenario([HOT, COOL], [DOORS], [DOOR35],
-                                     site=dict(facility_water_kw=70)),
-     objective=76, spend=4.2 * M,
-     racks={("h1", "P0", "hot"): 2, ("h1", "P0", "cool"): 2},
-     doors={("h1", "P0", "door"): 2}, units={("h1", "P0", "door"): 2},
-     bounds=dict(max_units=4))
+case(
+    "rdhx-facility-water",
+    scenario([HOT, COOL], [DOORS], [DOOR35], site=dict(facility_water_kw=70)),
+    objective=76,
+    spend=4.2 * M,
+    racks={("h1", "P0", "hot"): 2, ("h1", "P0", "cool"): 2},
+    doors={("h1", "P0", "door"): 2},
+    units={("h1", "P0", "door"): 2},
+    bounds=dict(max_units=4),
+)
 # Any air rack may use a door: 15 kW racks (<= 20 kW limit, 12 PFLOPS), room air 30 kW:
 # 2 racks without doors; 2 more behind 20 kW doors ($100k): 48 PFLOPS, $4.2M.
-case("rdhx-optional-for-room-air",
-     scenario([rack("warm", power_kw=15, pflops=12)], [hall(max_air_rack_kw=20,
-                                                            air_cooling_kw=30)],
-              [option("door", "rdhx", 20, 1e5)]),
-     objective=48, spend=4.2 * M, racks={("h1", "P0", "warm"): 4},
-     doors={("h1", "P0", "door"): 2}, units={("h1", "P0", "door"): 2},
-     bounds=dict(max_units=4))
+case(
+    "rdhx-optional-for-room-air",
+    scenario(
+        [rack("warm", power_kw=15, pflops=12)],
+        [hall(max_air_rack_kw=20, air_cooling_kw=30)],
+        [option("door", "rdhx", 20, 1e5)],
+    ),
+    objective=48,
+    spend=4.2 * M,
+    racks={("h1", "P0", "warm"): 4},
+    doors={("h1", "P0", "door"): 2},
+    units={("h1", "P0", "door"): 2},
+    bounds=dict(max_units=4),
+)
 
 
 # ---- facility water shared by the halls of a site (+ site water)
@@ -308,9 +444,15 @@ def _water_totals(racks: int, cdus: int) -> Callable[[Plan], None]:
 
 TWO_HALLS = [hall("h1", positions=3), hall("h2", positions=3)]
 CDU100 = option("cdu", "cdu", 100, 5e5, max_units=1)
-case("water-shared-by-halls",
-     scenario([liquid()], TWO_HALLS, [CDU100], site=dict(facility_water_kw=70)),
-     objective=60, spend=2.5 * M, check=_water_totals(2, 1))
+case(
+    "water-shared-by-halls",
+    scenario([liquid()], TWO_HALLS, [CDU100], site=dict(facility_water_kw=70)),
+    objective=60,
+    spend=2.5 * M,
+    check=_water_totals(2, 1),
+)
+
+
 # + one site_water unit of 60 kW ($300k): 130 kW -> 4 racks (120 kW), so both halls and 2 CDUs:
 # 120 PFLOPS, spend $4M + $1M + $300k = $5.3M.
 def _water_with_chiller(plan: Plan) -> None:
@@ -318,39 +460,66 @@ def _water_with_chiller(plan: Plan) -> None:
     assert unit_counts(plan)["s1", "P0", "chiller"] == 1
 
 
-case("water-shared-site-water-unit",
-     scenario([liquid()], TWO_HALLS,
-              [CDU100, option("chiller", "site_water", 60, 3e5, max_units=1)],
-              site=dict(facility_water_kw=70)),
-     objective=120, spend=5.3 * M, check=_water_with_chiller)
+case(
+    "water-shared-site-water-unit",
+    scenario(
+        [liquid()],
+        TWO_HALLS,
+        [CDU100, option("chiller", "site_water", 60, 3e5, max_units=1)],
+        site=dict(facility_water_kw=70),
+    ),
+    objective=120,
+    spend=5.3 * M,
+    check=_water_with_chiller,
+)
 # A hall without facility water can have neither CDU nor RDHx: h1 (water) takes 2 liquid racks
 # with a CDU (60 PFLOPS); h2 (no water) can take neither liquid racks (no AALC in the catalog)
 # nor hot air racks (30 kW > 20 kW limit, doors impossible): 2 cool racks (2 x 5 PFLOPS).
 # 70 PFLOPS; spend 4 racks x $1M + $500k = $4.5M.
-case("water-hall-without-facility-water",
-     scenario([liquid(), HOT | dict(pflops=25), COOL | dict(pflops=5)],
-              [hall("h1", positions=2, max_air_rack_kw=20),
-               hall("h2", positions=2, max_air_rack_kw=20, facility_water=False)],
-              [CDU100, DOOR35]),
-     objective=70, spend=4.5 * M,
-     racks={("h1", "P0", "liq"): 2, ("h2", "P0", "cool"): 2},
-     units={("h1", "P0", "cdu"): 1})
+case(
+    "water-hall-without-facility-water",
+    scenario(
+        [liquid(), HOT | dict(pflops=25), COOL | dict(pflops=5)],
+        [
+            hall("h1", positions=2, max_air_rack_kw=20),
+            hall("h2", positions=2, max_air_rack_kw=20, facility_water=False),
+        ],
+        [CDU100, DOOR35],
+    ),
+    objective=70,
+    spend=4.5 * M,
+    racks={("h1", "P0", "liq"): 2, ("h2", "P0", "cool"): 2},
+    units={("h1", "P0", "cdu"): 1},
+)
 
 # ---- network
 # reference rack 50 Gbps; racks with network_multiple 8 = 400 Gbps; fabric 1,000 Gbps with 2
 # CPU racks (50 Gbps each, not retirable): (1000 - 100) / 400 -> 2 racks, 20 PFLOPS.
 NET = dict(reference_rack=dict(network_gbps=50))
-NET_HALL = hall(positions=6, fabric_gbps=1000,
-                cpu_racks=dict(count=2, power_kw=1, network_gbps=50, retire_cost_usd=None))
+NET_HALL = hall(
+    positions=6,
+    fabric_gbps=1000,
+    cpu_racks=dict(count=2, power_kw=1, network_gbps=50, retire_cost_usd=None),
+)
 FABRIC = option("fabric", "fabric", 400, 5e5, max_units=2)
-case("network-multiple",
-     scenario([rack(network_multiple=8)], [NET_HALL], [FABRIC | dict(max_units=0)], **NET),
-     objective=20, spend=2 * M, racks={("h1", "P0", "a"): 2}, units={})
+case(
+    "network-multiple",
+    scenario([rack(network_multiple=8)], [NET_HALL], [FABRIC | dict(max_units=0)], **NET),
+    objective=20,
+    spend=2 * M,
+    racks={("h1", "P0", "a"): 2},
+    units={},
+)
 # + 2 fabric units of 400 Gbps ($500k): 1,700 Gbps -> 4 racks (1 unit: 3), 40 PFLOPS,
 # spend $4M + $1M.
-case("network-fabric-units", scenario([rack(network_multiple=8)], [NET_HALL], [FABRIC], **NET),
-     objective=40, spend=5 * M, racks={("h1", "P0", "a"): 4},
-     units={("h1", "P0", "fabric"): 2})
+case(
+    "network-fabric-units",
+    scenario([rack(network_multiple=8)], [NET_HALL], [FABRIC], **NET),
+    objective=40,
+    spend=5 * M,
+    racks={("h1", "P0", "a"): 4},
+    units={("h1", "P0", "fabric"): 2},
+)
 
 # ---- floor
 # Floor 1,000 kg per position, 3 positions; heavy: 1,300 kg, 20 PFLOPS; light: 800 kg, 10.
@@ -359,126 +528,239 @@ case("network-fabric-units", scenario([rack(network_multiple=8)], [NET_HALL], [F
 HEAVY = rack("heavy", weight_kg=1300, pflops=20)
 LIGHT = rack("light", weight_kg=800, pflops=10)
 WEAK_FLOOR = option("weak", "floor", 1200, 1e5)
-case("floor-reinforced",
-     scenario([HEAVY, LIGHT], [hall(positions=3)],
-              [WEAK_FLOOR, option("strong", "floor", 1300, 5e5)]),
-     objective=60, spend=3.5 * M, racks={("h1", "P0", "heavy"): 3},
-     units={("h1", "P0", "strong"): 1})
+case(
+    "floor-reinforced",
+    scenario(
+        [HEAVY, LIGHT], [hall(positions=3)], [WEAK_FLOOR, option("strong", "floor", 1300, 5e5)]
+    ),
+    objective=60,
+    spend=3.5 * M,
+    racks={("h1", "P0", "heavy"): 3},
+    units={("h1", "P0", "strong"): 1},
+)
 # Only the weak floor unit: heavy racks cannot stand: 3 light, 30 PFLOPS, $3M, no floor unit.
-case("floor-too-weak", scenario([HEAVY, LIGHT], [hall(positions=3)], [WEAK_FLOOR]),
-     objective=30, spend=3 * M, racks={("h1", "P0", "light"): 3}, units={})
+case(
+    "floor-too-weak",
+    scenario([HEAVY, LIGHT], [hall(positions=3)], [WEAK_FLOOR]),
+    objective=30,
+    spend=3 * M,
+    racks={("h1", "P0", "light"): 3},
+    units={},
+)
 
 # ---- site feed (air and liquid overheads, + site_feed unit)
 # Feed 130 kW, air overhead 0.5: an air rack of 10 kW draws 10 + 0.5 x 10 = 15 kW:
 # floor(130 / 15) = 8 racks, 80 PFLOPS, $8M.
 FEED = dict(feed_kw=130, air_overhead=0.5, liquid_overhead=0.1)
-case("feed-air-overhead", scenario([rack()], [hall(positions=10)], site=FEED),
-     objective=80, spend=8 * M, racks={("h1", "P0", "a"): 8})
+case(
+    "feed-air-overhead",
+    scenario([rack()], [hall(positions=10)], site=FEED),
+    objective=80,
+    spend=8 * M,
+    racks={("h1", "P0", "a"): 8},
+)
 # + a 30 kW site_feed unit ($500k): floor(160 / 15) = 10 racks (all 10 positions): 100 PFLOPS,
 # $10.5M.
-case("feed-site-feed-unit",
-     scenario([rack()], [hall(positions=10)],
-              [option("feed", "site_feed", 30, 5e5, max_units=1)], site=FEED),
-     objective=100, spend=10.5 * M, racks={("h1", "P0", "a"): 10},
-     units={("s1", "P0", "feed"): 1})
+case(
+    "feed-site-feed-unit",
+    scenario(
+        [rack()],
+        [hall(positions=10)],
+        [option("feed", "site_feed", 30, 5e5, max_units=1)],
+        site=FEED,
+    ),
+    objective=100,
+    spend=10.5 * M,
+    racks={("h1", "P0", "a"): 10},
+    units={("s1", "P0", "feed"): 1},
+)
 # Feed 200 kW, overheads 0.5 air / 0.1 liquid. A liquid rack (40 kW, 30 kW liquid): with its
 # liquid heat to a CDU it draws 40 + 0.5 x 10 + 0.1 x 30 = 48 kW, to AALC 40 + 0.5 x 40 = 60 kW.
 # floor(200 / 48) = 4 racks with a CDU ($100k), 120 PFLOPS, $4.1M (5 racks: 240 kW).
-case("feed-liquid-overhead",
-     scenario([liquid()], [hall(positions=6)],
-              [option("cdu", "cdu", 1000, 1e5, max_units=1),
-               option("aalc", "aalc", 1000, 1e5, max_units=1)],
-              site=dict(feed_kw=200, air_overhead=0.5, liquid_overhead=0.1)),
-     objective=120, spend=4.1 * M, racks={("h1", "P0", "liq"): 4},
-     units={("h1", "P0", "cdu"): 1})
+case(
+    "feed-liquid-overhead",
+    scenario(
+        [liquid()],
+        [hall(positions=6)],
+        [
+            option("cdu", "cdu", 1000, 1e5, max_units=1),
+            option("aalc", "aalc", 1000, 1e5, max_units=1),
+        ],
+        site=dict(feed_kw=200, air_overhead=0.5, liquid_overhead=0.1),
+    ),
+    objective=120,
+    spend=4.1 * M,
+    racks={("h1", "P0", "liq"): 4},
+    units={("h1", "P0", "cdu"): 1},
+)
 
 # ---- budgets (per period and total)
 TWO = ("P0", "P1")
 # $3.5M a period: 3 racks in P0, 3 more in P1: 30 + 60 = 90 PFLOPS-periods, $6M.
-case("budget-per-period",
-     scenario([rack()], [hall(positions=6)], periods=TWO, budget_usd_per_period=3.5 * M),
-     objective=90, spend=6 * M, racks={("h1", "P0", "a"): 3, ("h1", "P1", "a"): 6})
+case(
+    "budget-per-period",
+    scenario([rack()], [hall(positions=6)], periods=TWO, budget_usd_per_period=3.5 * M),
+    objective=90,
+    spend=6 * M,
+    racks={("h1", "P0", "a"): 3, ("h1", "P1", "a"): 6},
+)
 # Budgets [$1M, $5M]: 1 rack, then 5 more: 10 + 60 = 70, $6M.
-case("budget-per-period-list",
-     scenario([rack()], [hall(positions=6)], periods=TWO, budget_usd_per_period=[1 * M, 5 * M]),
-     objective=70, spend=6 * M, racks={("h1", "P0", "a"): 1, ("h1", "P1", "a"): 6})
+case(
+    "budget-per-period-list",
+    scenario([rack()], [hall(positions=6)], periods=TWO, budget_usd_per_period=[1 * M, 5 * M]),
+    objective=70,
+    spend=6 * M,
+    racks={("h1", "P0", "a"): 1, ("h1", "P1", "a"): 6},
+)
 # $4M in total, no cap per period: all 4 racks in P0 (they count twice): 40 + 40 = 80, $4M.
-case("budget-total",
-     scenario([rack()], [hall(positions=6)], periods=TWO, budget_usd_total=4 * M),
-     objective=80, spend=4 * M, racks={("h1", "P0", "a"): 4, ("h1", "P1", "a"): 4})
+case(
+    "budget-total",
+    scenario([rack()], [hall(positions=6)], periods=TWO, budget_usd_total=4 * M),
+    objective=80,
+    spend=4 * M,
+    racks={("h1", "P0", "a"): 4, ("h1", "P1", "a"): 4},
+)
 # $3M a period and $4.5M in total: 3 racks, then 1 more: 30 + 40 = 70, $4M.
-case("budget-period-and-total",
-     scenario([rack()], [hall(positions=6)], periods=TWO, budget_usd_per_period=3 * M,
-              budget_usd_total=4.5 * M),
-     objective=70, spend=4 * M, racks={("h1", "P0", "a"): 3, ("h1", "P1", "a"): 4})
+case(
+    "budget-period-and-total",
+    scenario(
+        [rack()],
+        [hall(positions=6)],
+        periods=TWO,
+        budget_usd_per_period=3 * M,
+        budget_usd_total=4.5 * M,
+    ),
+    objective=70,
+    spend=4 * M,
+    racks={("h1", "P0", "a"): 3, ("h1", "P1", "a"): 4},
+)
 
 # ---- lead times
 # 2 positions; old: 5 PFLOPS from P0; new: 20 PFLOPS from P1; future: 100 PFLOPS but only from
 # index 2 (never, in 2 periods). Racks stay once placed: 2 new in P1 = 40 beats
 # 1 old + 1 new (5 + 25 = 30) and 2 old (20). Spend $2M.
-case("lead-time-racks",
-     scenario([rack("old", pflops=5), rack("new", pflops=20, lead_periods=1),
-               rack("future", pflops=100, lead_periods=2)],
-              [hall(positions=2)], periods=TWO),
-     objective=40, spend=2 * M, racks={("h1", "P1", "new"): 2})
+case(
+    "lead-time-racks",
+    scenario(
+        [
+            rack("old", pflops=5),
+            rack("new", pflops=20, lead_periods=1),
+            rack("future", pflops=100, lead_periods=2),
+        ],
+        [hall(positions=2)],
+        periods=TWO,
+    ),
+    objective=40,
+    spend=2 * M,
+    racks={("h1", "P1", "new"): 2},
+)
 # Power 10 kW (1 rack), 3 positions; power units of 10 kW ($100k, max 2) arrive from P1:
 # 1 rack in P0, 3 in P1: 10 + 30 = 40 PFLOPS-periods, spend $3M + $200k.
-case("lead-time-retrofit",
-     scenario([rack()], [hall(positions=3, power_kw=10)],
-              [option("pw", "power", 10, 1e5, max_units=2, lead_periods=1)], periods=TWO),
-     objective=40, spend=3.2 * M, racks={("h1", "P0", "a"): 1, ("h1", "P1", "a"): 3},
-     units={("h1", "P1", "pw"): 2})
+case(
+    "lead-time-retrofit",
+    scenario(
+        [rack()],
+        [hall(positions=3, power_kw=10)],
+        [option("pw", "power", 10, 1e5, max_units=2, lead_periods=1)],
+        periods=TWO,
+    ),
+    objective=40,
+    spend=3.2 * M,
+    racks={("h1", "P0", "a"): 1, ("h1", "P1", "a"): 3},
+    units={("h1", "P1", "pw"): 2},
+)
 
 # ---- cumulative decisions
 # $2M a period, 6 positions: racks bought in P0 keep operating in P1 (and are paid once):
 # 2 in P0, 4 in P1: 20 + 40 = 60 PFLOPS-periods, $4M.
-case("cumulative-racks",
-     scenario([rack()], [hall(positions=6)], periods=TWO, budget_usd_per_period=2 * M),
-     objective=60, spend=4 * M, racks={("h1", "P0", "a"): 2, ("h1", "P1", "a"): 4})
+case(
+    "cumulative-racks",
+    scenario([rack()], [hall(positions=6)], periods=TWO, budget_usd_per_period=2 * M),
+    objective=60,
+    spend=4 * M,
+    racks={("h1", "P0", "a"): 2, ("h1", "P1", "a"): 4},
+)
 # A 20 kW power unit ($1M) bought in P0 still serves P1. Power 10 kW, 4 positions, $2M a
 # period. P0: 1 rack + the unit ($2M), or 1 rack alone; P1: with the unit from P0, $2M buys
 # 2 racks (3 racks on 30 kW), 10 + 30 = 40; without it P1 can only buy unit + 1 rack (2 racks):
 # 10 + 20 = 30. Optimum 40, $4M: unit in P0.
-case("cumulative-units",
-     scenario([rack()], [hall(positions=4, power_kw=10)],
-              [option("pw", "power", 20, 1 * M, max_units=1)], periods=TWO,
-              budget_usd_per_period=2 * M),
-     objective=40, spend=4 * M, racks={("h1", "P0", "a"): 1, ("h1", "P1", "a"): 3},
-     units={("h1", "P0", "pw"): 1, ("h1", "P1", "pw"): 1})
+case(
+    "cumulative-units",
+    scenario(
+        [rack()],
+        [hall(positions=4, power_kw=10)],
+        [option("pw", "power", 20, 1 * M, max_units=1)],
+        periods=TWO,
+        budget_usd_per_period=2 * M,
+    ),
+    objective=40,
+    spend=4 * M,
+    racks={("h1", "P0", "a"): 1, ("h1", "P1", "a"): 3},
+    units={("h1", "P0", "pw"): 1, ("h1", "P1", "pw"): 1},
+)
 
 
 # ---- GPU targets with min_cost
 # Targets 16 then 40 GPUs, 3 positions; A: 8 GPUs $1M; B: 16 GPUs $1.5M; budgets $1.5M, $3M.
 # 40 GPUs in 3 positions: 2 B + 1 A ($4M) or 3 B ($4.5M); P0 <= $1.5M with 16 GPUs: 1 B.
 # Least cost $4M: 1 B, then + 1 B + 1 A.
-case("targets-min-cost",
-     scenario([rack("A", gpus=8), rack("B", gpus=16, capex_usd=1.5 * M)], [hall(positions=3)],
-              periods=TWO, objective="min_cost", gpu_targets=[16, 40],
-              budget_usd_per_period=[1.5 * M, 3 * M]),
-     objective=4 * M, spend=4 * M,
-     racks={("h1", "P0", "B"): 1, ("h1", "P1", "B"): 2, ("h1", "P1", "A"): 1})
+case(
+    "targets-min-cost",
+    scenario(
+        [rack("A", gpus=8), rack("B", gpus=16, capex_usd=1.5 * M)],
+        [hall(positions=3)],
+        periods=TWO,
+        objective="min_cost",
+        gpu_targets=[16, 40],
+        budget_usd_per_period=[1.5 * M, 3 * M],
+    ),
+    objective=4 * M,
+    spend=4 * M,
+    racks={("h1", "P0", "B"): 1, ("h1", "P1", "B"): 2, ("h1", "P1", "A"): 1},
+)
 # 32 GPUs = 4 racks of 10 kW on a 20 kW hall: 20 kW more, as 2 units of 10 kW ($200k each,
 # $400k) rather than one of 20 kW ($500k): $4M + $400k.
-case("targets-min-cost-retrofit",
-     scenario([rack()], [hall(power_kw=20)],
-              [option("pw10", "power", 10, 2e5, max_units=3),
-               option("pw20", "power", 20, 5e5, max_units=1)],
-              objective="min_cost", gpu_targets=[32]),
-     objective=4.4 * M, spend=4.4 * M, racks={("h1", "P0", "a"): 4},
-     units={("h1", "P0", "pw10"): 2})
+case(
+    "targets-min-cost-retrofit",
+    scenario(
+        [rack()],
+        [hall(power_kw=20)],
+        [
+            option("pw10", "power", 10, 2e5, max_units=3),
+            option("pw20", "power", 20, 5e5, max_units=1),
+        ],
+        objective="min_cost",
+        gpu_targets=[32],
+    ),
+    objective=4.4 * M,
+    spend=4.4 * M,
+    racks={("h1", "P0", "a"): 4},
+    units={("h1", "P0", "pw10"): 2},
+)
 
 # ---- least-spend tie-break of max_compute
 # Same PFLOPS, $2M vs $1M: 4 cheap racks, 40 PFLOPS, $4M.
-case("tie-break-cheaper-rack",
-     scenario([rack("dear", capex_usd=2 * M), rack("cheap")]),
-     objective=40, spend=4 * M, racks={("h1", "P0", "cheap"): 4})
+case(
+    "tie-break-cheaper-rack",
+    scenario([rack("dear", capex_usd=2 * M), rack("cheap")]),
+    objective=40,
+    spend=4 * M,
+    racks={("h1", "P0", "cheap"): 4},
+)
 # Equal compute two ways on a 40 kW hall: 4 x 10 kW racks at $2M ($8M), or 4 x 20 kW racks at
 # $1M + a 40 kW power unit ($500k): $4.5M. Mixed: 2 + 2 needs the unit: $6.5M.
-case("tie-break-cheaper-plan",
-     scenario([rack("dear", capex_usd=2 * M), rack("cheap", power_kw=20)],
-              [hall(power_kw=40)], [option("pw", "power", 40, 5e5, max_units=1)]),
-     objective=40, spend=4.5 * M, racks={("h1", "P0", "cheap"): 4},
-     units={("h1", "P0", "pw"): 1})
+case(
+    "tie-break-cheaper-plan",
+    scenario(
+        [rack("dear", capex_usd=2 * M), rack("cheap", power_kw=20)],
+        [hall(power_kw=40)],
+        [option("pw", "power", 40, 5e5, max_units=1)],
+    ),
+    objective=40,
+    spend=4.5 * M,
+    racks={("h1", "P0", "cheap"): 4},
+    units={("h1", "P0", "pw"): 1},
+)
 
 
 # -- tests: the exact optimum ------------------------------------------------------------------
@@ -546,10 +828,19 @@ def test_tie_break_keeps_the_most_compute_on_a_large_fleet():
     is 179.03 less); spend $16.8B + $50k. Solved exactly (mip_gap=0), the plan must keep the
     l4 rack: 0.97 PFLOPS is less than 1e-6 x 1,008,000, but it is still more compute."""
     data = scenario(
-        [rack("gb200", gpus=72, power_kw=132, pflops=180, capex_usd=3 * M),
-         rack("l4", gpus=8, power_kw=1, pflops=0.97, capex_usd=5e4)],
-        [hall(positions=5601, power_kw=5600 * 132 + 1, air_cooling_kw=1e7,
-              max_air_rack_kw=200, fabric_gbps=1e9)],
+        [
+            rack("gb200", gpus=72, power_kw=132, pflops=180, capex_usd=3 * M),
+            rack("l4", gpus=8, power_kw=1, pflops=0.97, capex_usd=5e4),
+        ],
+        [
+            hall(
+                positions=5601,
+                power_kw=5600 * 132 + 1,
+                air_cooling_kw=1e7,
+                max_air_rack_kw=200,
+                fabric_gbps=1e9,
+            )
+        ],
     )
     plan = planner.solve(planner.Scenario.model_validate(data), mip_gap=0)
     assert plan.status == "optimal"
@@ -564,15 +855,17 @@ INFEASIBLE = {
     # 4 positions x 8 GPUs = 32 < 100
     "target-above-space": scenario([rack()], gpu_targets=[100]),
     # min_cost: 8 GPUs needed in P0 but the only rack arrives in P1
-    "target-before-lead-time": scenario([rack(lead_periods=1)], periods=TWO,
-                                        objective="min_cost", gpu_targets=[8, 8]),
+    "target-before-lead-time": scenario(
+        [rack(lead_periods=1)], periods=TWO, objective="min_cost", gpu_targets=[8, 8]
+    ),
     # 16 GPUs = 2 racks = $2M, but $1M to spend
-    "target-over-budget": scenario([rack()], objective="min_cost", gpu_targets=[16],
-                                   budget_usd_per_period=1 * M),
+    "target-over-budget": scenario(
+        [rack()], objective="min_cost", gpu_targets=[16], budget_usd_per_period=1 * M
+    ),
     # every position holds a CPU rack that cannot be retired
     "target-no-room": scenario(
-        [rack()], [hall(cpu_racks=dict(count=4, power_kw=1, network_gbps=1))],
-        gpu_targets=[8]),
+        [rack()], [hall(cpu_racks=dict(count=4, power_kw=1, network_gbps=1))], gpu_targets=[8]
+    ),
 }
 
 
@@ -589,35 +882,72 @@ def test_unreachable_target_is_infeasible(data):
 
 # -- the brute force's own rules agree with Plan.verify --------------------------------------
 RICH = scenario(
-    [rack("a", power_kw=30, network_multiple=2, weight_kg=1100, lead_periods=1),
-     liquid("l", pflops=30), rack("c", gpus=4)],
-    [hall("h", positions=5, power_kw=150, air_cooling_kw=100, max_air_rack_kw=25,
-          fabric_gbps=400,
-          cpu_racks=dict(count=2, power_kw=5, network_gbps=50, retire_cost_usd=1e4)),
-     hall("g", positions=4, power_kw=150, air_cooling_kw=100, max_air_rack_kw=25,
-          fabric_gbps=400, facility_water=False, retrofits=["aalc", "door", "pw", "fl"],
-          cpu_racks=dict(count=1, power_kw=5, network_gbps=50))],
-    [option("cdu", "cdu", 100, 5e5, max_units=1, lead_periods=1),
-     option("aalc", "aalc", 40, 2e5, positions=1),
-     option("door", "rdhx", 35, 1e5, max_units=2), option("weak", "rdhx", 20, 1e5),
-     option("pw", "power", 50, 1e5, max_units=2), option("crah", "air_cooling", 50, 1e5),
-     option("fab", "fabric", 100, 1e5), option("fl", "floor", 1200, 1e5),
-     option("fl2", "floor", 1000, 1e5),
-     option("sw", "site_water", 50, 1e5, max_units=1, lead_periods=1),
-     option("sf", "site_feed", 50, 1e5)],
+    [
+        rack("a", power_kw=30, network_multiple=2, weight_kg=1100, lead_periods=1),
+        liquid("l", pflops=30),
+        rack("c", gpus=4),
+    ],
+    [
+        hall(
+            "h",
+            positions=5,
+            power_kw=150,
+            air_cooling_kw=100,
+            max_air_rack_kw=25,
+            fabric_gbps=400,
+            cpu_racks=dict(count=2, power_kw=5, network_gbps=50, retire_cost_usd=1e4),
+        ),
+        hall(
+            "g",
+            positions=4,
+            power_kw=150,
+            air_cooling_kw=100,
+            max_air_rack_kw=25,
+            fabric_gbps=400,
+            facility_water=False,
+            retrofits=["aalc", "door", "pw", "fl"],
+            cpu_racks=dict(count=1, power_kw=5, network_gbps=50),
+        ),
+    ],
+    [
+        option("cdu", "cdu", 100, 5e5, max_units=1, lead_periods=1),
+        option("aalc", "aalc", 40, 2e5, positions=1),
+        option("door", "rdhx", 35, 1e5, max_units=2),
+        option("weak", "rdhx", 20, 1e5),
+        option("pw", "power", 50, 1e5, max_units=2),
+        option("crah", "air_cooling", 50, 1e5),
+        option("fab", "fabric", 100, 1e5),
+        option("fl", "floor", 1200, 1e5),
+        option("fl2", "floor", 1000, 1e5),
+        option("sw", "site_water", 50, 1e5, max_units=1, lead_periods=1),
+        option("sf", "site_feed", 50, 1e5),
+    ],
     periods=TWO,
     site=dict(facility_water_kw=90, feed_kw=300, air_overhead=0.3, liquid_overhead=0.1),
-    budget_usd_per_period=[3 * M, 2 * M], budget_usd_total=4 * M, gpu_targets=[8, 16],
+    budget_usd_per_period=[3 * M, 2 * M],
+    budget_usd_total=4 * M,
+    gpu_targets=[8, 16],
     reference_rack=dict(network_gbps=50),
 )
 
 
-@pytest.mark.parametrize("case_id", [
-    "space-retire-cpu", "power-units", "liquid-cdu-and-aalc", "rdhx-optional-for-room-air",
-    "water-shared-site-water-unit", "network-fabric-units", "floor-reinforced",
-    "feed-liquid-overhead", "budget-period-and-total", "lead-time-retrofit",
-    "targets-min-cost-retrofit", "tie-break-cheaper-plan",
-])
+@pytest.mark.parametrize(
+    "case_id",
+    [
+        "space-retire-cpu",
+        "power-units",
+        "liquid-cdu-and-aalc",
+        "rdhx-optional-for-room-air",
+        "water-shared-site-water-unit",
+        "network-fabric-units",
+        "floor-reinforced",
+        "feed-liquid-overhead",
+        "budget-period-and-total",
+        "lead-time-retrofit",
+        "targets-min-cost-retrofit",
+        "tie-break-cheaper-plan",
+    ],
+)
 def test_literal_verify_search_agrees(case_id):
     """The literal brute force (every completion of every candidate judged by verify()
     alone, no rule of bruteforce.py applied) finds the same optimum as the fast search."""
@@ -628,9 +958,17 @@ def test_literal_verify_search_agrees(case_id):
     assert found.plan.total_spend_usd == pytest.approx(c.spend, rel=1e-9)
 
 
-@pytest.mark.parametrize("case_id", ["liquid-cdu-and-aalc", "rdhx-facility-water",
-                                     "space-retire-cumulative", "water-shared-site-water-unit",
-                                     "feed-liquid-overhead", "lead-time-retrofit"])
+@pytest.mark.parametrize(
+    "case_id",
+    [
+        "liquid-cdu-and-aalc",
+        "rdhx-facility-water",
+        "space-retire-cumulative",
+        "water-shared-site-water-unit",
+        "feed-liquid-overhead",
+        "lead-time-retrofit",
+    ],
+)
 def test_bruteforce_rules_agree_with_verify_near_the_optimum(case_id):
     """Plans one or two small changes away from the optimum: the brute force's rule
     names equal verify()'s."""
@@ -662,16 +1000,27 @@ def test_bruteforce_rules_agree_with_verify_on_random_plans():
 # budgets and targets. No hand optimum: the planner must reach the exhaustive one.
 MIXED = scenario(
     [liquid("liq", pflops=30), HOT | dict(pflops=20, capex_usd=0.8 * M)],
-    [hall("h", positions=3, max_air_rack_kw=20, air_cooling_kw=60),
-     hall("g", positions=2, max_air_rack_kw=20, air_cooling_kw=50, facility_water=False,
-          retrofits=["aalc"])],
-    [option("cdu", "cdu", 60, 4e5, max_units=1, lead_periods=1),
-     option("aalc", "aalc", 30, 2e5, positions=1, max_units=1),
-     option("door", "rdhx", 35, 1e5, max_units=2),
-     option("sw", "site_water", 40, 3e5, max_units=1)],
+    [
+        hall("h", positions=3, max_air_rack_kw=20, air_cooling_kw=60),
+        hall(
+            "g",
+            positions=2,
+            max_air_rack_kw=20,
+            air_cooling_kw=50,
+            facility_water=False,
+            retrofits=["aalc"],
+        ),
+    ],
+    [
+        option("cdu", "cdu", 60, 4e5, max_units=1, lead_periods=1),
+        option("aalc", "aalc", 30, 2e5, positions=1, max_units=1),
+        option("door", "rdhx", 35, 1e5, max_units=2),
+        option("sw", "site_water", 40, 3e5, max_units=1),
+    ],
     periods=TWO,
     site=dict(facility_water_kw=60, feed_kw=260, air_overhead=0.4, liquid_overhead=0.1),
-    budget_usd_per_period=3 * M, gpu_targets=[8, 16],
+    budget_usd_per_period=3 * M,
+    gpu_targets=[8, 16],
 )
 
 
@@ -692,9 +1041,15 @@ def test_bruteforce_and_planner_on_a_mixed_scenario():
 
 # -- tampering: verify() names the broken rule -------------------------------------------------
 def _copy(plan: Plan) -> Plan:
-    return Plan(plan.scenario, plan.status, objective=plan.objective,
-                total_spend_usd=plan.total_spend_usd, racks=plan.racks.copy(),
-                retrofits=plan.retrofits.copy(), halls=plan.halls.copy())
+    return Plan(
+        plan.scenario,
+        plan.status,
+        objective=plan.objective,
+        total_spend_usd=plan.total_spend_usd,
+        racks=plan.racks.copy(),
+        retrofits=plan.retrofits.copy(),
+        halls=plan.halls.copy(),
+    )
 
 
 def _restate(plan: Plan) -> Plan:
@@ -718,8 +1073,7 @@ def _rows(df: pd.DataFrame, **where) -> pd.Series:
 
 def add_rack(hall="h1", period="P0", rack_type="a", door="", count=1):
     def tamper(plan: Plan) -> None:
-        row = pd.DataFrame([("s1", hall, period, rack_type, door, count)],
-                           columns=acc.RACK_COLUMNS)
+        row = pd.DataFrame([("s1", hall, period, rack_type, door, count)], columns=acc.RACK_COLUMNS)
         plan.racks = pd.concat([plan.racks, row], ignore_index=True)
 
     return tamper
@@ -792,8 +1146,9 @@ def drop_units(**where):
 
 def add_units(site="s1", hall="h1", period="P0", option="pw", kind="power", units=1):
     def tamper(plan: Plan) -> None:
-        row = pd.DataFrame([(site, hall, period, option, kind, units, units)],
-                           columns=acc.RETROFIT_COLUMNS)
+        row = pd.DataFrame(
+            [(site, hall, period, option, kind, units, units)], columns=acc.RETROFIT_COLUMNS
+        )
         plan.retrofits = pd.concat([plan.retrofits, row], ignore_index=True)
 
     return tamper
@@ -819,8 +1174,7 @@ TAMPERING = [
     ("power-units", set_units(3, option="pw"), "max_units", True),
     ("power-units-not-allowed", add_units(), "availability", True),
     ("space-retire-cpu", set_hall("cpu_racks_retired", 1, hall="h1"), "space", True),
-    ("space-cpu-not-retirable", set_hall("cpu_racks_retired", 1, hall="h1"), "cpu_racks",
-     True),
+    ("space-cpu-not-retirable", set_hall("cpu_racks_retired", 1, hall="h1"), "cpu_racks", True),
     ("rdhx-mandatory", set_units(3, option="door"), "rdhx", True),  # 4 racks behind 3 doors
     ("rdhx-mandatory", set_doors("", rack_type="hot"), "air_density", True),
     ("rdhx-weak-and-strong", rename_option("door", "weak"), "rdhx", True),  # 25 kW < 30 kW
@@ -838,8 +1192,12 @@ TAMPERING = [
     ("liquid-cdu-and-aalc", drop_units(option="aalc"), "liquid", True),  # AALC heat, no AALC
     # a third rack: its 30 kW of liquid heat is unserved, its 10 kW residual overflows room air
     ("room-air-aalc-heat", add_rack(rack_type="liq"), {"liquid", "room_air"}, True),
-    ("water-hall-without-facility-water", add_units(hall="h2", option="cdu", kind="cdu"),
-     "facility_water", True),
+    (
+        "water-hall-without-facility-water",
+        add_units(hall="h2", option="cdu", kind="cdu"),
+        "facility_water",
+        True,
+    ),
     ("water-shared-site-water-unit", drop_units(option="chiller"), "facility_water", True),
     ("network-fabric-units", set_units(1, option="fabric"), "network", True),
     ("feed-site-feed-unit", drop_units(option="feed"), "feed", True),
@@ -849,21 +1207,28 @@ TAMPERING = [
     ("power", state_objective(1e5, "total_spend_usd"), "objective", False),
     # tables that name what the scenario does not have, or break their own form
     ("power", add_rack(rack_type="nope"), "table", False),
-    ("water-shared-site-water-unit", set_units_column("hall", "h1", option="chiller"), "table",
-     False),  # a site-scope unit recorded in a hall
+    (
+        "water-shared-site-water-unit",
+        set_units_column("hall", "h1", option="chiller"),
+        "table",
+        False,
+    ),  # a site-scope unit recorded in a hall
     ("liquid-cdu-and-aalc", set_hall("liquid_to_aalc_kw", -5.0, hall="h1"), "liquid", True),
     # a second row for the same place stating other numbers (accounting reads the last one)
     ("power-units", repeat_row("retrofits", units=1, added=1, first=True), "table", False),
-    ("liquid-cdu-and-aalc", repeat_row("halls", liquid_to_cdu_kw=0.0, liquid_to_aalc_kw=90.0),
-     "table", False),
+    (
+        "liquid-cdu-and-aalc",
+        repeat_row("halls", liquid_to_cdu_kw=0.0, liquid_to_aalc_kw=90.0),
+        "table",
+        False,
+    ),
 ]
 
 
 @pytest.mark.parametrize(
     ("case_id", "tamper", "rule", "restate"),
     TAMPERING,
-    ids=[f"{c}-{'+'.join(sorted(r)) if isinstance(r, set) else r}"
-         for c, _t, r, _s in TAMPERING],
+    ids=[f"{c}-{'+'.join(sorted(r)) if isinstance(r, set) else r}" for c, _t, r, _s in TAMPERING],
 )
 def test_verify_names_the_tampered_rule(case_id, tamper, rule, restate):
     plan = _copy(_solved(case_id))

@@ -56,102 +56,278 @@ Mutation = Callable[[dict], object]
 
 BROKEN: list[tuple[str, Mutation, str, str]] = [
     # id, mutation of the tiny scenario, exact path reported, words of the message
-    ("negative-hall-power", lambda d: hall(d).update(power_kw=-5),
-     "sites[0].halls[0].power_kw", "greater than or equal to 0"),
-    ("zero-rack-power", lambda d: d["rack_types"][0].update(power_kw=0),
-     "rack_types[0].power_kw", "greater than 0"),
-    ("negative-site-feed", lambda d: d["sites"][0].update(feed_kw="-1 MW"),
-     "sites[0].feed_kw", "greater than or equal to 0"),
-    ("negative-budget-entry", lambda d: d.update(budget_usd_per_period=[2e7, -1]),
-     "budget_usd_per_period[1]", "greater than or equal to 0"),
-    ("negative-gpu-target", lambda d: d.update(gpu_targets=[0, -8]),
-     "gpu_targets[1]", "greater than or equal to 0"),
-    ("liquid-fraction-above-1", lambda d: d["rack_types"][1].update(liquid_fraction=1.5),
-     "rack_types[1].liquid_fraction", "less than or equal to 1"),
-    ("infinite-power", lambda d: hall(d).update(power_kw=float("inf")),
-     "sites[0].halls[0].power_kw", "finite number"),
-    ("boolean-power", lambda d: hall(d).update(power_kw=True),
-     "sites[0].halls[0].power_kw", "expected a quantity in kW"),
-    ("missing-field", lambda d: hall(d).pop("air_cooling_kw"),
-     "sites[0].halls[0].air_cooling_kw", "required field is missing"),
-    ("unknown-retrofit-in-hall", lambda d: hall(d)["retrofits"].append("nope"),
-     "sites[0].halls[0].retrofits[2]", "unknown retrofit 'nope'"),
-    ("retrofit-listed-twice", lambda d: hall(d)["retrofits"].append("busway"),
-     "sites[0].halls[0].retrofits[2]", "listed twice"),
-    ("site-option-in-hall", lambda d: hall(d)["retrofits"].append("chiller"),
-     "sites[0].halls[0].retrofits[2]", "site-scope option"),
-    ("budget-list-too-long", lambda d: d.update(budget_usd_per_period=[1e7, 1e7, 1e7]),
-     "budget_usd_per_period", "has 3 entries but there are 2 periods"),
-    ("budget-list-too-short", lambda d: d.update(budget_usd_per_period=[1e7]),
-     "budget_usd_per_period", "has 1 entries but there are 2 periods"),
-    ("gpu-targets-too-short", lambda d: d.update(gpu_targets=[8]),
-     "gpu_targets", "has 1 entries but there are 2 periods"),
-    ("gpu-targets-too-long", lambda d: d.update(gpu_targets=[8, 8, 8]),
-     "gpu_targets", "has 3 entries but there are 2 periods"),
-    ("network-both", lambda d: d["rack_types"][0].update(network_gbps=400),
-     "rack_types[0]", "exactly one of network_multiple or network_gbps (both given)"),
-    ("network-neither", lambda d: d["rack_types"][1].pop("network_gbps"),
-     "rack_types[1]", "exactly one of network_multiple or network_gbps (neither given)"),
-    ("network-multiple-without-reference", lambda d: d.pop("reference_rack"),
-     "rack_types[0].network_multiple", "needs reference_rack.network_gbps"),
-    ("MW-for-fabric", lambda d: hall(d).update(fabric_gbps="1.2 MW"),
-     "sites[0].halls[0].fabric_gbps", "not a quantity in Gbps"),
-    ("Tbps-for-power", lambda d: hall(d).update(power_kw="80 Tbps"),
-     "sites[0].halls[0].power_kw", "not a quantity in kW"),
-    ("tonnes-for-capex", lambda d: d["rack_types"][0].update(capex_usd="2 t"),
-     "rack_types[0].capex_usd", "not a quantity in USD"),
-    ("kW-for-weight", lambda d: d["rack_types"][0].update(weight_kg="3 kW"),
-     "rack_types[0].weight_kg", "not a quantity in kg"),
-    ("tonnes-for-cpu-network", lambda d: hall(d)["cpu_racks"].update(network_gbps="1.5 t"),
-     "sites[0].halls[0].cpu_racks.network_gbps", "not a quantity in Gbps"),
-    ("Gbps-for-power-retrofit", lambda d: d["retrofits"][0].update(capacity="400 Gbps"),
-     "retrofits[0].capacity", "not a quantity in kW"),
-    ("unreadable-quantity", lambda d: hall(d).update(air_cooling_kw="lots"),
-     "sites[0].halls[0].air_cooling_kw", "cannot read 'lots'"),
-    ("unknown-key-top-level", lambda d: d.update(colour="red"),
-     "colour", "unknown key"),
-    ("unknown-key-in-cpu-racks", lambda d: hall(d)["cpu_racks"].update(racks=3),
-     "sites[0].halls[0].cpu_racks.racks", "unknown key"),
-    ("unknown-key-in-retrofit", lambda d: d["retrofits"][1].update(units=2),
-     "retrofits[1].units", "unknown key"),
-    ("typo-in-reference-rack", lambda d: d["reference_rack"].update(network_gpbs=1),
-     "reference_rack.network_gpbs", "unknown key"),
-    ("duplicate-rack-type", lambda d: d["rack_types"][1].update(name="gpu-air"),
-     "rack_types[1].name", "duplicate name 'gpu-air' (also at rack_types[0])"),
-    ("duplicate-retrofit",
-     lambda d: d["retrofits"].append(copy.deepcopy(d["retrofits"][0])),
-     "retrofits[3].name", "duplicate name 'busway' (also at retrofits[0])"),
-    ("duplicate-site", lambda d: d["sites"].append(copy.deepcopy(d["sites"][0])),
-     "sites[1].name", "duplicate name 'site-a' (also at sites[0])"),
-    ("duplicate-hall-in-site",
-     lambda d: d["sites"][0]["halls"].append(copy.deepcopy(hall(d))),
-     "sites[0].halls[1].name", "duplicate name 'hall-1' (also at sites[0].halls[0])"),
-    ("liquid-rack-liquid-fraction-0", lambda d: d["rack_types"][1].update(liquid_fraction=0),
-     "rack_types[1].liquid_fraction", "liquid-cooled rack needs liquid_fraction > 0"),
-    ("air-rack-liquid-fraction", lambda d: d["rack_types"][0].update(liquid_fraction=0.3),
-     "rack_types[0].liquid_fraction", "air-cooled rack has liquid_fraction 0"),
-    ("liquid-fraction-not-a-number", lambda d: d["rack_types"][1].update(liquid_fraction="x"),
-     "rack_types[1].liquid_fraction", "valid number"),
-    ("missing-cooling", lambda d: d["rack_types"][1].pop("cooling"),
-     "rack_types[1].cooling", "required field is missing"),
-    ("cpu-count-not-a-number", lambda d: hall(d)["cpu_racks"].update(count="many"),
-     "sites[0].halls[0].cpu_racks.count", "valid integer"),
-    ("min-cost-without-targets", lambda d: d.update(objective="min_cost"),
-     "gpu_targets", "objective min_cost needs gpu_targets"),
-    ("unknown-objective", lambda d: d.update(objective="max_fun"),
-     "objective", "'max_compute' or 'min_cost'"),
-    ("unknown-retrofit-kind", lambda d: d["retrofits"][0].update(kind="teleporter"),
-     "retrofits[0].kind", "Input should be 'power'"),
-    ("unknown-cooling", lambda d: d["rack_types"][0].update(cooling="immersion"),
-     "rack_types[0].cooling", "'air' or 'liquid'"),
-    ("cpu-racks-exceed-positions", lambda d: hall(d)["cpu_racks"].update(count=25),
-     "sites[0].halls[0].cpu_racks.count", "exceeds the hall's positions (20)"),
-    ("duplicate-period", lambda d: d.update(periods=["2024Q1", "2024Q1"]),
-     "periods[1]", "duplicate period '2024Q1'"),
-    ("rack-positions-0", lambda d: d["rack_types"][0].update(positions=0),
-     "rack_types[0].positions", "greater than or equal to 1"),
-    ("no-halls", lambda d: d["sites"][0].update(halls=[]),
-     "sites[0].halls", "at least 1 item"),
+    (
+        "negative-hall-power",
+        lambda d: hall(d).update(power_kw=-5),
+        "sites[0].halls[0].power_kw",
+        "greater than or equal to 0",
+    ),
+    (
+        "zero-rack-power",
+        lambda d: d["rack_types"][0].update(power_kw=0),
+        "rack_types[0].power_kw",
+        "greater than 0",
+    ),
+    (
+        "negative-site-feed",
+        lambda d: d["sites"][0].update(feed_kw="-1 MW"),
+        "sites[0].feed_kw",
+        "greater than or equal to 0",
+    ),
+    (
+        "negative-budget-entry",
+        lambda d: d.update(budget_usd_per_period=[2e7, -1]),
+        "budget_usd_per_period[1]",
+        "greater than or equal to 0",
+    ),
+    (
+        "negative-gpu-target",
+        lambda d: d.update(gpu_targets=[0, -8]),
+        "gpu_targets[1]",
+        "greater than or equal to 0",
+    ),
+    (
+        "liquid-fraction-above-1",
+        lambda d: d["rack_types"][1].update(liquid_fraction=1.5),
+        "rack_types[1].liquid_fraction",
+        "less than or equal to 1",
+    ),
+    (
+        "infinite-power",
+        lambda d: hall(d).update(power_kw=float("inf")),
+        "sites[0].halls[0].power_kw",
+        "finite number",
+    ),
+    (
+        "boolean-power",
+        lambda d: hall(d).update(power_kw=True),
+        "sites[0].halls[0].power_kw",
+        "expected a quantity in kW",
+    ),
+    (
+        "missing-field",
+        lambda d: hall(d).pop("air_cooling_kw"),
+        "sites[0].halls[0].air_cooling_kw",
+        "required field is missing",
+    ),
+    (
+        "unknown-retrofit-in-hall",
+        lambda d: hall(d)["retrofits"].append("nope"),
+        "sites[0].halls[0].retrofits[2]",
+        "unknown retrofit 'nope'",
+    ),
+    (
+        "retrofit-listed-twice",
+        lambda d: hall(d)["retrofits"].append("busway"),
+        "sites[0].halls[0].retrofits[2]",
+        "listed twice",
+    ),
+    (
+        "site-option-in-hall",
+        lambda d: hall(d)["retrofits"].append("chiller"),
+        "sites[0].halls[0].retrofits[2]",
+        "site-scope option",
+    ),
+    (
+        "budget-list-too-long",
+        lambda d: d.update(budget_usd_per_period=[1e7, 1e7, 1e7]),
+        "budget_usd_per_period",
+        "has 3 entries but there are 2 periods",
+    ),
+    (
+        "budget-list-too-short",
+        lambda d: d.update(budget_usd_per_period=[1e7]),
+        "budget_usd_per_period",
+        "has 1 entries but there are 2 periods",
+    ),
+    (
+        "gpu-targets-too-short",
+        lambda d: d.update(gpu_targets=[8]),
+        "gpu_targets",
+        "has 1 entries but there are 2 periods",
+    ),
+    (
+        "gpu-targets-too-long",
+        lambda d: d.update(gpu_targets=[8, 8, 8]),
+        "gpu_targets",
+        "has 3 entries but there are 2 periods",
+    ),
+    (
+        "network-both",
+        lambda d: d["rack_types"][0].update(network_gbps=400),
+        "rack_types[0]",
+        "exactly one of network_multiple or network_gbps (both given)",
+    ),
+    (
+        "network-neither",
+        lambda d: d["rack_types"][1].pop("network_gbps"),
+        "rack_types[1]",
+        "exactly one of network_multiple or network_gbps (neither given)",
+    ),
+    (
+        "network-multiple-without-reference",
+        lambda d: d.pop("reference_rack"),
+        "rack_types[0].network_multiple",
+        "needs reference_rack.network_gbps",
+    ),
+    (
+        "MW-for-fabric",
+        lambda d: hall(d).update(fabric_gbps="1.2 MW"),
+        "sites[0].halls[0].fabric_gbps",
+        "not a quantity in Gbps",
+    ),
+    (
+        "Tbps-for-power",
+        lambda d: hall(d).update(power_kw="80 Tbps"),
+        "sites[0].halls[0].power_kw",
+        "not a quantity in kW",
+    ),
+    (
+        "tonnes-for-capex",
+        lambda d: d["rack_types"][0].update(capex_usd="2 t"),
+        "rack_types[0].capex_usd",
+        "not a quantity in USD",
+    ),
+    (
+        "kW-for-weight",
+        lambda d: d["rack_types"][0].update(weight_kg="3 kW"),
+        "rack_types[0].weight_kg",
+        "not a quantity in kg",
+    ),
+    (
+        "tonnes-for-cpu-network",
+        lambda d: hall(d)["cpu_racks"].update(network_gbps="1.5 t"),
+        "sites[0].halls[0].cpu_racks.network_gbps",
+        "not a quantity in Gbps",
+    ),
+    (
+        "Gbps-for-power-retrofit",
+        lambda d: d["retrofits"][0].update(capacity="400 Gbps"),
+        "retrofits[0].capacity",
+        "not a quantity in kW",
+    ),
+    (
+        "unreadable-quantity",
+        lambda d: hall(d).update(air_cooling_kw="lots"),
+        "sites[0].halls[0].air_cooling_kw",
+        "cannot read 'lots'",
+    ),
+    ("unknown-key-top-level", lambda d: d.update(colour="red"), "colour", "unknown key"),
+    (
+        "unknown-key-in-cpu-racks",
+        lambda d: hall(d)["cpu_racks"].update(racks=3),
+        "sites[0].halls[0].cpu_racks.racks",
+        "unknown key",
+    ),
+    (
+        "unknown-key-in-retrofit",
+        lambda d: d["retrofits"][1].update(units=2),
+        "retrofits[1].units",
+        "unknown key",
+    ),
+    (
+        "typo-in-reference-rack",
+        lambda d: d["reference_rack"].update(network_gpbs=1),
+        "reference_rack.network_gpbs",
+        "unknown key",
+    ),
+    (
+        "duplicate-rack-type",
+        lambda d: d["rack_types"][1].update(name="gpu-air"),
+        "rack_types[1].name",
+        "duplicate name 'gpu-air' (also at rack_types[0])",
+    ),
+    (
+        "duplicate-retrofit",
+        lambda d: d["retrofits"].append(copy.deepcopy(d["retrofits"][0])),
+        "retrofits[3].name",
+        "duplicate name 'busway' (also at retrofits[0])",
+    ),
+    (
+        "duplicate-site",
+        lambda d: d["sites"].append(copy.deepcopy(d["sites"][0])),
+        "sites[1].name",
+        "duplicate name 'site-a' (also at sites[0])",
+    ),
+    (
+        "duplicate-hall-in-site",
+        lambda d: d["sites"][0]["halls"].append(copy.deepcopy(hall(d))),
+        "sites[0].halls[1].name",
+        "duplicate name 'hall-1' (also at sites[0].halls[0])",
+    ),
+    (
+        "liquid-rack-liquid-fraction-0",
+        lambda d: d["rack_types"][1].update(liquid_fraction=0),
+        "rack_types[1].liquid_fraction",
+        "liquid-cooled rack needs liquid_fraction > 0",
+    ),
+    (
+        "air-rack-liquid-fraction",
+        lambda d: d["rack_types"][0].update(liquid_fraction=0.3),
+        "rack_types[0].liquid_fraction",
+        "air-cooled rack has liquid_fraction 0",
+    ),
+    (
+        "liquid-fraction-not-a-number",
+        lambda d: d["rack_types"][1].update(liquid_fraction="x"),
+        "rack_types[1].liquid_fraction",
+        "valid number",
+    ),
+    (
+        "missing-cooling",
+        lambda d: d["rack_types"][1].pop("cooling"),
+        "rack_types[1].cooling",
+        "required field is missing",
+    ),
+    (
+        "cpu-count-not-a-number",
+        lambda d: hall(d)["cpu_racks"].update(count="many"),
+        "sites[0].halls[0].cpu_racks.count",
+        "valid integer",
+    ),
+    (
+        "min-cost-without-targets",
+        lambda d: d.update(objective="min_cost"),
+        "gpu_targets",
+        "objective min_cost needs gpu_targets",
+    ),
+    (
+        "unknown-objective",
+        lambda d: d.update(objective="max_fun"),
+        "objective",
+        "'max_compute' or 'min_cost'",
+    ),
+    (
+        "unknown-retrofit-kind",
+        lambda d: d["retrofits"][0].update(kind="teleporter"),
+        "retrofits[0].kind",
+        "Input should be 'power'",
+    ),
+    (
+        "unknown-cooling",
+        lambda d: d["rack_types"][0].update(cooling="immersion"),
+        "rack_types[0].cooling",
+        "'air' or 'liquid'",
+    ),
+    (
+        "cpu-racks-exceed-positions",
+        lambda d: hall(d)["cpu_racks"].update(count=25),
+        "sites[0].halls[0].cpu_racks.count",
+        "exceeds the hall's positions (20)",
+    ),
+    (
+        "duplicate-period",
+        lambda d: d.update(periods=["2024Q1", "2024Q1"]),
+        "periods[1]",
+        "duplicate period '2024Q1'",
+    ),
+    (
+        "rack-positions-0",
+        lambda d: d["rack_types"][0].update(positions=0),
+        "rack_types[0].positions",
+        "greater than or equal to 1",
+    ),
+    ("no-halls", lambda d: d["sites"][0].update(halls=[]), "sites[0].halls", "at least 1 item"),
 ]
 
 #: cases also run through ``planner solve``: it must refuse them the same way
@@ -331,8 +507,7 @@ def _set(data, loc, value):
     data[loc[-1]] = value
 
 
-@pytest.mark.parametrize("junk", ["abc", None, [], {}, True, -1, 1e400, "1 MW", [None]],
-                         ids=repr)
+@pytest.mark.parametrize("junk", ["abc", None, [], {}, True, -1, 1e400, "1 MW", [None]], ids=repr)
 def test_junk_anywhere_is_a_scenario_error_not_a_crash(junk):
     """Replace each part of the tiny scenario with junk: the result is a valid scenario or a
     ScenarioError whose problems have paths, never another exception."""
@@ -391,20 +566,27 @@ def test_to_unit_refuses(text, unit, words):
 def test_quantities_with_units_are_converted_to_field_units(tiny_dict):
     d = tiny_dict
     h = hall(d)
-    h.update(power_kw="1.2 MW", fabric_gbps="80 Tbps", floor_kg_per_position="1.5 t",
-             air_cooling_kw="0.9 MW", max_air_rack_kw="20000 W")
+    h.update(
+        power_kw="1.2 MW",
+        fabric_gbps="80 Tbps",
+        floor_kg_per_position="1.5 t",
+        air_cooling_kw="0.9 MW",
+        max_air_rack_kw="20000 W",
+    )
     h["cpu_racks"].update(network_gbps="400 Gbps", power_kw="8 kW", retire_cost_usd="2e4")
     d["sites"][0].update(feed_kw="1.5 MW", facility_water_kw="0.2 MW")
     d["rack_types"][0].update(weight_kg="1.5 t", power_kw="15 kW", capex_usd="4.0e6")
     d["rack_types"][1].update(network_gbps="1.6 Tbps")
     d["budget_usd_per_period"] = ["20 MUSD", "2.0e7"]
-    d["retrofits"].extend([
-        {"name": "spine", "kind": "fabric", "capacity": "3.2 Tbps", "cost_usd": "1e6"},
-        {"name": "door", "kind": "rdhx", "capacity": "40 kW", "cost_usd": 2.5e4},
-        {"name": "door-big", "kind": "rdhx", "capacity": "0.06 MW", "cost_usd": 4.0e4},
-        {"name": "slab", "kind": "floor", "capacity": "2 t", "cost_usd": 1e5},
-        {"name": "utility", "kind": "site_feed", "capacity": "2 MW", "cost_usd": 1e6},
-    ])
+    d["retrofits"].extend(
+        [
+            {"name": "spine", "kind": "fabric", "capacity": "3.2 Tbps", "cost_usd": "1e6"},
+            {"name": "door", "kind": "rdhx", "capacity": "40 kW", "cost_usd": 2.5e4},
+            {"name": "door-big", "kind": "rdhx", "capacity": "0.06 MW", "cost_usd": 4.0e4},
+            {"name": "slab", "kind": "floor", "capacity": "2 t", "cost_usd": 1e5},
+            {"name": "utility", "kind": "site_feed", "capacity": "2 MW", "cost_usd": 1e6},
+        ]
+    )
     h["retrofits"] = None
     sc = planner.Scenario.model_validate(d)
     h = sc.sites[0].halls[0]
@@ -604,8 +786,14 @@ def test_defaults_are_as_documented():
         for key in ("positions", "lead_periods"):
             rack.pop(key)
     d["rack_types"][0].pop("liquid_fraction")
-    for key in ("budget_usd_per_period", "budget_usd_total", "gpu_targets", "objective",
-                "name", "retrofits"):
+    for key in (
+        "budget_usd_per_period",
+        "budget_usd_total",
+        "gpu_targets",
+        "objective",
+        "name",
+        "retrofits",
+    ):
         d.pop(key)
     site = d["sites"][0]
     for key in ("feed_kw", "facility_water_kw", "air_overhead", "liquid_overhead"):
@@ -654,8 +842,18 @@ def test_schema_command_prints_json_with_every_top_level_field(tmp_path):
     result = invoke("schema")
     assert result.exit_code == 0
     schema = json.loads(result.stdout)
-    fields = {"name", "periods", "objective", "budget_usd_per_period", "budget_usd_total",
-              "gpu_targets", "reference_rack", "rack_types", "retrofits", "sites"}
+    fields = {
+        "name",
+        "periods",
+        "objective",
+        "budget_usd_per_period",
+        "budget_usd_total",
+        "gpu_targets",
+        "reference_rack",
+        "rack_types",
+        "retrofits",
+        "sites",
+    }
     assert fields == set(planner.Scenario.model_fields)
     assert fields <= set(schema["properties"])
     assert schema == json.loads(json.dumps(planner.json_schema()))

@@ -330,21 +330,12 @@ def test_mip_gap_reaches_every_solver_call(monkeypatch, mip_gap):
     assert 0 <= seen[1] <= mip_gap
 
 
-CBC_GAP_BUG = (
-    "bug: with CBC, Plan.gap is CBC's printed 'Gap:' line, which is negative for a "
-    "maximisation (max_compute) and rounded to 2 decimals: -0.02..-0.05 at mip_gap=0.5, and "
-    "-0.03 or -0.0 after a 0.5 s time limit, so a stopped-early plan can read as gap 0"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=CBC_GAP_BUG)
 def test_cbc_gap_is_a_nonnegative_relative_gap():
     loose = planner.solve(scenario(hard_scenario()), solver="cbc", mip_gap=0.5)
     assert loose.status == "optimal"
     assert loose.gap is not None and 0 <= loose.gap <= 0.5, loose.gap
 
 
-@pytest.mark.xfail(strict=True, reason=CBC_GAP_BUG)
 def test_cbc_gap_after_a_time_limit_is_positive_or_unknown():
     stopped = planner.solve(scenario(hard_scenario()), solver="cbc", time_limit_s=0.5, mip_gap=0)
     if stopped.status == "error":
