@@ -122,7 +122,7 @@ def solve(
         err.print(f"[bold red]{exc}[/]")
         raise typer.Exit(EXIT_NO_PLAN) from None
     if plan.status == "infeasible":
-        err.print(f"[bold red]{config}: infeasible[/]: {plan.message}", highlight=False)
+        _report_infeasible(config, plan)
         raise typer.Exit(EXIT_INFEASIBLE)
     if not plan.has_plan:
         err.print(f"[bold red]{config}: no plan[/]: {plan.message}", highlight=False)
@@ -136,6 +136,7 @@ def solve(
             f"[yellow]Stopped early: best plan found, gap {gap_text}. {plan.message}[/]",
             highlight=False,
         )
+    _print_binding(plan)
     problems = plan.verify()
     if problems:  # a sound model never gets here; say so loudly if it does
         err.print("[bold red]The plan breaks rules on re-check:[/]")
@@ -183,6 +184,99 @@ def schema(
     else:
         output.write_text(text + "\n", encoding="utf-8")
         out.print(f"Wrote {output}")
+
+
+def _report_infeasible(config: Path, plan: Plan) -> None:
+    err.print(f"[bold red]{config}: infeasible[/]: no plan satisfies every rule.", highlight=False)
+    if plan.diagnosis is not None and len(plan.diagnosis):
+        err.print("The smallest shortfalls that would make it feasible:")
+        for message in plan.diagnosis["message"]:
+            err.print(f"  {message}", highlight=False, markup=False)
+    else:
+        err.print(f"  {plan.message}", highlight=False, markup=False)
+
+
+def _print_binding(plan: Plan, top: int = 6) -> None:
+    """One line per binding resource: how often and where first."""
+    limits = plan.binding()
+    if limits.empty:
+        out.print("No limit binds: the plan stops where the rack catalog or lead times end.")
+        return
+    out.print("Binding limits (used >= 99.9% of capacity):", highlight=False)
+    for resource, rows in list(limits.groupby("resource", sort=False))[:top]:
+        places = sorted({r.hall or r.site or "fleet" for r in rows.itertuples()})
+        shown = ", ".join(places[:6]) + (f" and {len(places) - 6} more" if len(places) > 6 else "")
+        periods = rows["period"].replace("", "all periods")
+        out.print(
+            f"  {resource}: {shown} ({len(rows)} hall- or site-periods, from {periods.iloc[0]})",
+            highlight=False,
+        )
+
+
+@app.command()
+def explain(
+    config: Config,
+    all_options: Annotated[
+        bool,
+        typer.Option("--all", help="Value every option in every hall and period (many solves)."),
+    ] = False,
+    top: Annotated[int, typer.Option("--top", min=1, help="Findings to print.")] = 8,
+    solver: Annotated[Solver, typer.Option(help="MILP solver.")] = Solver.highs,
+    time_limit: Annotated[
+        float | None,
+        typer.Option(
+            "--time-limit", min=0.001, help="Time limit per solve, seconds.", show_default=False
+        ),
+    ] = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="Also write the explanation tables as CSV here.", show_default=False
+        ),
+    ] = None,
+) -> None:
+    """Explain a scenario's plan: what binds, what one more retrofit unit is worth (by
+    re-solving), LP shadow prices; or, if infeasible, which shortfalls make it so."""
+    scenario = _load(config)
+    with err.status(f"Solving {scenario.name}...", spinner="dots"):
+        plan = solve_scenario(scenario, solver=solver.value, time_limit_s=time_limit)
+    if plan.status == "infeasible":
+        _report_infeasible(config, plan)
+        raise typer.Exit(EXIT_INFEASIBLE)
+    if not plan.has_plan:
+        err.print(f"[bold red]{config}: no plan[/]: {plan.message}", highlight=False)
+        raise typer.Exit(EXIT_NO_PLAN)
+    out.print(plan.headline(), highlight=False)
+    with err.status("Valuing retrofit options by re-solving...", spinner="dots") as status:
+
+        def progress(done: int, total: int) -> None:
+            status.update(f"Valuing retrofit options by re-solving: {done}/{total}")
+
+        why = plan.explain(
+            which="all" if all_options else "binding",
+            solver=solver.value,
+            time_limit_s=time_limit,
+            progress=progress,
+        )
+    findings = why.findings(top)
+    out.print("Findings:" if findings else "No retrofit unit would add anything at no cost.")
+    for sentence in findings:
+        out.print(f"  - {sentence}", highlight=False)
+    if len(why.shadow_prices):
+        out.print("LP shadow prices (retrofits fixed, rack counts relaxed; a local reading):")
+        shown = why.shadow_prices.sort_values("shadow_price", ascending=False).head(top)
+        for row in shown.itertuples(index=False):
+            where = ", ".join(x for x in (row.hall or row.site, row.period) if x)
+            out.print(
+                f"  {row.rule} ({where}): {row.shadow_price:,.6g} {row.price_unit}",
+                highlight=False,
+            )
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        why.binding.to_csv(out_dir / "binding.csv", index=False)
+        why.marginal_values.to_csv(out_dir / "marginal_values.csv", index=False)
+        why.shadow_prices.to_csv(out_dir / "shadow_prices.csv", index=False)
+        out.print(f"Wrote binding.csv, marginal_values.csv, shadow_prices.csv to {out_dir}/")
 
 
 def main() -> None:

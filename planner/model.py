@@ -111,6 +111,29 @@ def rack_gbps(sc: Scenario, rack: RackType) -> float:
     return rack.network_multiple * sc.reference_rack.network_gbps
 
 
+@dataclass(frozen=True)
+class Limit:
+    """What a capacity row limits: its rule, place and period, and the unit and scale of a
+    shortfall in it (used by the elastic model and by shadow prices)."""
+
+    rule: str
+    site: int | None  # site index
+    hall: int | None  # hall index (flattened)
+    period: int | None
+    unit: str
+    scale: float  # typical size of the limit, to compare shortfalls of different rules
+
+
+@dataclass(frozen=True)
+class Gift:
+    """One unit of a retrofit option given at no cost in a hall (or site) from a period on."""
+
+    option: int
+    period: int
+    hall: int | None = None  # hall-scope options
+    site: int | None = None  # site-scope options
+
+
 @dataclass
 class RetrofitModel:
     """The PuLP problem with its decision variables and the expressions results need."""
@@ -128,14 +151,37 @@ class RetrofitModel:
     compute: pulp.LpAffineExpression | None = None  # PFLOPS-periods
     spend: dict = field(default_factory=dict)  # t -> spend in period t (model money)
     z_at: dict = field(default_factory=lambda: defaultdict(list))  # (h, t) -> [(r, o, z)]
+    limits: dict = field(default_factory=dict)  # row name -> Limit, for capacity rows
+    rows: dict = field(default_factory=dict)  # row name -> LpConstraint, for capacity rows
+    elastic: bool = False  # capacity rows get a shortfall variable each
+    shortfall: dict = field(default_factory=dict)  # row name -> shortfall variable
+    gifts: tuple = ()  # Gift units: installed at no cost, beyond max_units
+    gift_vars: list = field(default_factory=list)  # (Gift, binary: the gift is taken)
 
     @property
     def periods(self) -> range:
         return range(self.scenario.n_periods)
 
-    def add(self, terms: Terms, sense: int, rhs: float, name: str) -> None:
-        """Add ``sum(terms) <sense> rhs`` to the problem."""
-        self.prob.addConstraint(pulp.LpConstraint(expr(terms), sense, name, rhs))
+    def add(
+        self, terms: Terms, sense: int, rhs: float, name: str, limit: Limit | None = None
+    ) -> None:
+        """Add ``sum(terms) <sense> rhs`` to the problem.
+
+        A row with a ``limit`` is a capacity rule: in the elastic model it may be broken by
+        a shortfall variable ``f >= 0`` (``<=`` rows: ``sum - f <= rhs``; ``>=`` rows:
+        ``sum + f >= rhs``), in the limit's unit.
+        """
+        terms = list(terms)
+        if limit is not None:
+            self.limits[name] = limit
+            if self.elastic:
+                f = self.prob.add_variable(f"f_{len(self.shortfall)}", 0, None)
+                self.shortfall[name] = f
+                terms.append((f, -1.0 if sense == pulp.LpConstraintLE else 1.0))
+        row = pulp.LpConstraint(expr(terms), sense, name, rhs)
+        self.prob.addConstraint(row)
+        if limit is not None:
+            self.rows[name] = row
 
     # -- terms shared by several rules (all per hall h and period t) -------------------
     def cpu_left(self, h: int, t: int) -> tuple[list, float]:
@@ -271,7 +317,7 @@ def add_space(m: RetrofitModel) -> None:
     """Space (positions): ``sum_r positions[r] n[h,r,t] + sum_o positions[o] u[h,o,t]
     + (CPU racks left) <= positions[h]``."""
     sc = m.scenario
-    for h, (_, _, hall) in enumerate(m.index.halls):
+    for h, (s, _, hall) in enumerate(m.index.halls):
         for t in m.periods:
             terms = [(v, rack.positions) for rack, v in m.racks(h, t)]
             terms += [
@@ -280,24 +326,32 @@ def add_space(m: RetrofitModel) -> None:
                 if (h, o, t) in m.u
             ]
             cpu_terms, const = m.cpu_left(h, t)
-            m.add(terms + cpu_terms, pulp.LpConstraintLE, hall.positions - const, f"space_{h}_{t}")
+            limit = Limit("space", s, h, t, "positions", max(hall.positions, 1))
+            m.add(
+                terms + cpu_terms,
+                pulp.LpConstraintLE,
+                hall.positions - const,
+                f"space_{h}_{t}",
+                limit,
+            )
 
 
 def add_power(m: RetrofitModel) -> None:
     """Power (kW): ``sum_r power_kw[r] n[h,r,t] + CPU power left
     <= power_kw[h] + sum_{o: power} capacity[o] u[h,o,t]``."""
-    for h, (_, _, hall) in enumerate(m.index.halls):
+    for h, (s, _, hall) in enumerate(m.index.halls):
         for t in m.periods:
             terms, const = m.it_power_terms(h, t)
             terms += m.added(h, "power", t)
-            m.add(terms, pulp.LpConstraintLE, hall.power_kw - const, f"power_{h}_{t}")
+            limit = Limit("power", s, h, t, "kW", max(hall.power_kw, 1.0))
+            m.add(terms, pulp.LpConstraintLE, hall.power_kw - const, f"power_{h}_{t}", limit)
 
 
 def add_liquid(m: RetrofitModel) -> None:
     """Liquid heat (kW): ``sum_r liquid_fraction[r] power_kw[r] n[h,r,t] = qc[h,t] + qa[h,t]``,
     ``qc[h,t] <= sum_{o: cdu} capacity[o] u[h,o,t]``,
     ``qa[h,t] <= sum_{o: aalc} capacity[o] u[h,o,t]``."""
-    for h in range(len(m.index.halls)):
+    for h, (s, _, _) in enumerate(m.index.halls):
         for t in m.periods:
             liquid = [
                 (v, rack.liquid_fraction * rack.power_kw)
@@ -312,18 +366,20 @@ def add_liquid(m: RetrofitModel) -> None:
             for flow, kind in ((m.qc, "cdu"), (m.qa, "aalc")):
                 if (h, t) in flow:
                     terms = [(flow[h, t], 1.0)] + m.added(h, kind, t)
-                    m.add(terms, pulp.LpConstraintLE, 0.0, f"{kind}_{h}_{t}")
+                    limit = Limit(f"liquid_{kind}", s, h, t, "kW", 1000.0)
+                    m.add(terms, pulp.LpConstraintLE, 0.0, f"{kind}_{h}_{t}", limit)
 
 
 def add_room_air(m: RetrofitModel) -> None:
     """Room air (kW): ``sum_{r liquid} (1 - liquid_fraction[r]) power_kw[r] n[h,r,t]
     + sum_{r air} power_kw[r] (n[h,r,t] - sum_o z[h,r,o,t]) + CPU heat left + qa[h,t]
     <= air_cooling_kw[h] + sum_{o: air_cooling} capacity[o] u[h,o,t]``."""
-    for h, (_, _, hall) in enumerate(m.index.halls):
+    for h, (s, _, hall) in enumerate(m.index.halls):
         for t in m.periods:
             terms, const = m.room_air_terms(h, t)
             terms += m.added(h, "air_cooling", t)
-            m.add(terms, pulp.LpConstraintLE, hall.air_cooling_kw - const, f"air_{h}_{t}")
+            limit = Limit("room_air", s, h, t, "kW", max(hall.air_cooling_kw, 1.0))
+            m.add(terms, pulp.LpConstraintLE, hall.air_cooling_kw - const, f"air_{h}_{t}", limit)
 
 
 def add_rdhx(m: RetrofitModel) -> None:
@@ -362,7 +418,8 @@ def add_facility_water(m: RetrofitModel) -> None:
             if not terms:
                 continue
             terms += m.site_added(s, "site_water", t)
-            m.add(terms, pulp.LpConstraintLE, site.facility_water_kw, f"water_{s}_{t}")
+            limit = Limit("facility_water", s, None, t, "kW", max(site.facility_water_kw, 1000.0))
+            m.add(terms, pulp.LpConstraintLE, site.facility_water_kw, f"water_{s}_{t}", limit)
 
 
 def add_network(m: RetrofitModel) -> None:
@@ -370,13 +427,14 @@ def add_network(m: RetrofitModel) -> None:
     <= fabric_gbps[h] + sum_{o: fabric} capacity[o] u[h,o,t]``, where ``gbps[r]`` is
     ``network_gbps`` or ``network_multiple x reference_rack.network_gbps``."""
     sc = m.scenario
-    for h, (_, _, hall) in enumerate(m.index.halls):
+    for h, (s, _, hall) in enumerate(m.index.halls):
         cpu = hall.cpu_racks
         for t in m.periods:
             terms = [(v, rack_gbps(sc, rack)) for rack, v in m.racks(h, t)]
             cpu_terms, const = m.cpu_terms(h, t, cpu.network_gbps if cpu else 0.0)
             terms += cpu_terms + m.added(h, "fabric", t)
-            m.add(terms, pulp.LpConstraintLE, hall.fabric_gbps - const, f"net_{h}_{t}")
+            limit = Limit("network", s, h, t, "Gbps", max(hall.fabric_gbps, 1.0))
+            m.add(terms, pulp.LpConstraintLE, hall.fabric_gbps - const, f"net_{h}_{t}", limit)
 
 
 def add_floor(m: RetrofitModel) -> None:
@@ -417,7 +475,8 @@ def add_feed(m: RetrofitModel) -> None:
                 terms += [(v, c * site.liquid_overhead) for v, c in m.water_terms(h, t)]
                 const += it_const + air_const * site.air_overhead
             terms += m.site_added(s, "site_feed", t)
-            m.add(terms, pulp.LpConstraintLE, site.feed_kw - const, f"feed_{s}_{t}")
+            limit = Limit("feed", s, None, t, "kW", max(site.feed_kw, 1.0))
+            m.add(terms, pulp.LpConstraintLE, site.feed_kw - const, f"feed_{s}_{t}", limit)
 
 
 def spend_terms(m: RetrofitModel) -> dict[int, list]:
@@ -447,15 +506,18 @@ def add_budget(m: RetrofitModel) -> None:
     ``sum_t spend[t] <= budget_usd_total`` where set. Unspent budget does not carry over."""
     sc = m.scenario
     terms = spend_terms(m)
+    for gift, g in m.gift_vars:  # a gift taken costs nothing
+        terms[gift.period].append((g, -sc.retrofits[gift.option].cost_usd / MONEY))
     for t, budget in enumerate(sc.budgets()):
         m.spend[t] = expr(terms[t])
         if budget is not None:
-            m.prob.addConstraint(
-                pulp.LpConstraint(m.spend[t], pulp.LpConstraintLE, f"budget_{t}", budget / MONEY)
-            )
+            limit = Limit("budget", None, None, t, "USD", max(budget / MONEY, 1.0))
+            m.add(terms[t], pulp.LpConstraintLE, budget / MONEY, f"budget_{t}", limit)
     if sc.budget_usd_total is not None:
-        total = [term for t in m.periods for term in m.spend[t].items()]
-        m.add(total, pulp.LpConstraintLE, sc.budget_usd_total / MONEY, "budget_total")
+        total = sc.budget_usd_total / MONEY
+        limit = Limit("budget_total", None, None, None, "USD", max(total, 1.0))
+        all_terms = [term for t in m.periods for term in terms[t]]
+        m.add(all_terms, pulp.LpConstraintLE, total, "budget_total", limit)
 
 
 def add_targets(m: RetrofitModel) -> None:
@@ -467,7 +529,8 @@ def add_targets(m: RetrofitModel) -> None:
     for (_, r, t), v in m.n.items():
         gpus[t].append((v, sc.rack_types[r].gpus))
     for t, target in enumerate(sc.gpu_targets):
-        m.add(gpus[t], pulp.LpConstraintGE, target, f"target_{t}")
+        limit = Limit("target", None, None, t, "GPUs", max(target, 1.0))
+        m.add(gpus[t], pulp.LpConstraintGE, target, f"target_{t}", limit)
 
 
 RULES = (
@@ -486,19 +549,50 @@ RULES = (
 )
 
 
-def build(sc: Scenario) -> RetrofitModel:
+def add_gifts(m: RetrofitModel) -> None:
+    """Gifted units: a Gift of option o from period t0 is a binary ``g`` (taken or not), with
+    ``u[h,o,t] >= g`` for ``t >= t0``, one more unit than ``max_units`` allows, and its price
+    ``cost[o] g`` taken off the spend of t0 by :func:`add_budget`: a unit at no cost that the
+    plan may use."""
+    for i, gift in enumerate(m.gifts):
+        store, where = (m.u, gift.hall) if gift.hall is not None else (m.w, gift.site)
+        g = m.prob.add_variable(f"g_{i}", 0, 1, pulp.LpInteger)
+        m.gift_vars.append((gift, g))
+        for t in range(gift.period, m.scenario.n_periods):
+            var = store.get((where, gift.option, t))
+            if var is None:
+                raise ValueError(f"{gift} names an option that cannot be installed there")
+            if var.upBound is not None:
+                var.upBound += 1
+            m.add([(var, 1.0), (g, -1.0)], pulp.LpConstraintGE, 0.0, f"gift_{i}_{t}")
+
+
+def build(sc: Scenario, elastic: bool = False, gifts: Iterable[Gift] = ()) -> RetrofitModel:
     """Build the MILP of a scenario, with the scenario's primary objective set.
 
     ``max_compute``: maximise PFLOPS-periods ``sum_{h,r,t} pflops[r] n[h,r,t]``;
     ``min_cost``: minimise total spend ``sum_t spend[t]``.
+
+    ``elastic``: every capacity rule may be broken by a shortfall ``f >= 0`` (in the rule's
+    unit) and the objective is ``min sum f / scale``: the least, relative to each limit's
+    size, that would make the scenario feasible. ``gifts``: units given at no cost.
     """
     sense = pulp.LpMaximize if sc.objective == "max_compute" else pulp.LpMinimize
+    if elastic:
+        sense = pulp.LpMinimize
     m = RetrofitModel(sc, Index.of(sc), pulp.LpProblem("retrofit", sense))
+    m.elastic, m.gifts = elastic, tuple(gifts)
     add_variables(m)
+    add_gifts(m)
     for rule in RULES:
         rule(m)
     m.compute = expr((v, sc.rack_types[r].pflops) for (_, r, _), v in m.n.items())
-    m.prob.setObjective(m.compute if sc.objective == "max_compute" else total_spend(m))
+    if elastic:
+        m.prob.setObjective(
+            expr((f, 1.0 / m.limits[name].scale) for name, f in m.shortfall.items())
+        )
+    else:
+        m.prob.setObjective(m.compute if sc.objective == "max_compute" else total_spend(m))
     return m
 
 

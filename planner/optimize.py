@@ -9,6 +9,7 @@ import pandas as pd
 import pulp
 
 from . import accounting as acc
+from .explain import diagnose
 from .model import MONEY, RetrofitModel, build, total_spend
 from .plan import Plan
 from .scenario import Scenario, load_scenario
@@ -53,7 +54,16 @@ def solve(
         if first.status == "error" and time_limit_s is not None:
             message = f"no plan found within the time limit of {time_limit_s:g} s"
         status = "infeasible" if first.status == "infeasible" else "error"
-        return Plan(sc, status, message=message, solve_seconds=seconds, **plan_meta)
+        diagnosis = None
+        if status == "infeasible":
+            diagnosis = diagnose(sc, solver, remaining())
+            if len(diagnosis):
+                message = "no plan satisfies every rule of this scenario; it would need: " + (
+                    "; ".join(diagnosis["message"])
+                )
+        return Plan(
+            sc, status, message=message, solve_seconds=seconds, diagnosis=diagnosis, **plan_meta
+        )
 
     values = _values(m)
     status, gap, message = first.status, first.gap, first.message

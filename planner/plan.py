@@ -53,6 +53,9 @@ class Plan:
         ``site, hall, period, cpu_racks_retired, cpu_racks_left, liquid_to_cdu_kw,
         liquid_to_aalc_kw``: CPU racks retired by each period and how the hall's liquid heat
         is split between CDUs and AALC sidecars.
+    diagnosis : DataFrame or None
+        For an infeasible scenario: ``rule, site, hall, period, shortfall, unit, message``,
+        the shortfalls that would make it feasible (see :func:`planner.explain.diagnose`).
     solver, message : str
         Solver used and its last word.
     build_seconds, solve_seconds : float
@@ -67,6 +70,7 @@ class Plan:
     racks: pd.DataFrame = field(default_factory=lambda: _empty(acc.RACK_COLUMNS))
     retrofits: pd.DataFrame = field(default_factory=lambda: _empty(acc.RETROFIT_COLUMNS))
     halls: pd.DataFrame = field(default_factory=lambda: _empty(acc.HALL_COLUMNS))
+    diagnosis: pd.DataFrame | None = None
     solver: str = ""
     message: str = ""
     build_seconds: float = 0.0
@@ -130,6 +134,21 @@ class Plan:
             index=periods,
         )
 
+    def binding(self, tolerance: float = 1e-3) -> pd.DataFrame:
+        """Limits that bind (or are within ``tolerance`` of capacity): see
+        :func:`planner.explain.binding`."""
+        from .explain import binding
+
+        return binding(self, tolerance)
+
+    def explain(self, which: str = "binding", **solve_options):
+        """Binding limits, marginal values of retrofits (by re-solving) and LP shadow prices:
+        an :class:`planner.explain.Explanation`. ``which="all"`` values every option in every
+        hall and period (many solves); ``"binding"`` only those relieving a binding limit."""
+        from .explain import explain
+
+        return explain(self, which=which, **solve_options)
+
     def verify(self) -> list[Violation]:
         """Problems found by recomputing every rule from the plan and scenario alone;
         ``[]`` means the plan is sound."""
@@ -149,7 +168,11 @@ class Plan:
 
     def __str__(self) -> str:
         if not self.has_plan:
-            return self.headline()
+            lines = [self.headline()]
+            if self.diagnosis is not None and len(self.diagnosis):
+                lines += ["Shortfalls that would make it feasible:"]
+                lines += [f"  {m}" for m in self.diagnosis["message"]]
+            return "\n".join(lines)
         table = self.summary().copy()
         table["spend_usd"] = table["spend_usd"].map(lambda v: f"${v / 1e6:,.1f}M")
         table["budget_usd"] = table["budget_usd"].map(
@@ -181,6 +204,7 @@ class Plan:
             "racks": records(self.racks),
             "retrofits": records(self.retrofits),
             "halls": records(self.halls),
+            "diagnosis": None if self.diagnosis is None else records(self.diagnosis),
         }
 
     def to_json(self, path: str | Path | None = None) -> str:
@@ -208,6 +232,7 @@ class Plan:
             racks=table("racks", acc.RACK_COLUMNS),
             retrofits=table("retrofits", acc.RETROFIT_COLUMNS),
             halls=table("halls", acc.HALL_COLUMNS),
+            diagnosis=None if data.get("diagnosis") is None else pd.DataFrame(data["diagnosis"]),
             solver=data.get("solver", ""),
             message=data.get("message", ""),
             build_seconds=data.get("build_seconds", 0.0),
