@@ -267,10 +267,10 @@ def explain(
         shown = why.shadow_prices.sort_values("shadow_price", ascending=False).head(top)
         for row in shown.itertuples(index=False):
             where = ", ".join(x for x in (row.hall or row.site, row.period) if x)
-            out.print(
-                f"  {row.rule} ({where}): {row.shadow_price:,.6g} {row.price_unit}",
-                highlight=False,
-            )
+            value, unit = row.shadow_price, row.price_unit
+            if row.unit == "USD":  # per dollar is unreadably small
+                value, unit = value * 1e6, unit.replace("per USD", "per $1M")
+            out.print(f"  {row.rule} ({where}): {value:,.6g} {unit}", highlight=False)
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
         why.binding.to_csv(out_dir / "binding.csv", index=False)

@@ -132,6 +132,11 @@ def _with_more_budget(sc, period: int, usd: float):
     return type(sc).model_validate(data)
 
 
+def _clean(change: float, base: float) -> float:
+    """A change in objective, with solver noise (below 1e-9 of the base) set to 0."""
+    return 0.0 if abs(change) <= 1e-9 * max(1.0, abs(base)) else change
+
+
 def candidates(plan, which: str = "binding") -> list:
     """(Gift, site name, hall name) to value. ``which="all"``: every option in every hall
     (or site) where it may be installed, from every period it can arrive; ``"binding"``: only
@@ -207,7 +212,7 @@ def marginal_values(
     for done, (gift, site_name, hall_name) in enumerate(todo, start=1):
         opt = sc.retrofits[gift.option]
         value, exact = _objective(sc, (gift,), solver, time_limit_s, mip_gap)
-        gain = sign * (value - base) if value is not None else math.nan
+        gain = _clean(sign * (value - base), base) if value is not None else math.nan
         if sc.objective == "min_cost":
             buys = opt.cost_usd
         else:
@@ -218,7 +223,7 @@ def marginal_values(
                     money[key] = (math.nan, True)
                 else:
                     more, more_exact = _objective(richer, (), solver, time_limit_s, mip_gap)
-                    money[key] = (more - base, more_exact)
+                    money[key] = (_clean(more - base, base), more_exact)
             buys, buys_exact = money[key]
             exact = exact and buys_exact
         worth = bool(gain > (0.0 if math.isnan(buys) else buys) + 1e-9)
@@ -229,7 +234,7 @@ def marginal_values(
                 site_name,
                 hall_name,
                 sc.periods[gift.period],
-                max(gain, 0.0) if abs(gain) < 1e-6 else gain,
+                gain,
                 "PFLOPS-periods" if sc.objective == "max_compute" else "USD",
                 opt.cost_usd,
                 buys,
