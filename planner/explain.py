@@ -104,18 +104,21 @@ MARGINAL_COLUMNS = [
 ]
 
 
-def _objective(sc, gifts, solver, time_limit_s, mip_gap):
-    """The scenario's primary objective (PFLOPS-periods or USD) with gifted units; and
-    whether it is proven within the gap."""
+def _objective(sc, gifts, solver, time_limit_s, mip_gap, start=None):
+    """``(objective, proven, values)``: the scenario's primary objective (PFLOPS-periods or
+    USD) with gifted units, whether it is proven within the gap, and the variables' values.
+    ``start``: a solution without gifts, feasible with them too (a gift may go unused),
+    to warm-start HiGHS."""
     from .model import MONEY, build
     from .solvers import run
 
     m = build(sc, gifts=gifts)
-    result = run(m.prob, solver, time_limit_s, mip_gap)
+    result = run(m.prob, solver, time_limit_s, mip_gap, start=start)
     if not result.has_solution:
-        return None, False
+        return None, False, None
     value = result.objective if sc.objective == "max_compute" else result.objective * MONEY
-    return value, result.status == "optimal"
+    values = {v.name: v.varValue for v in m.prob.variables()}
+    return value, result.status == "optimal", values
 
 
 def _with_more_budget(sc, period: int, usd: float):
@@ -203,7 +206,7 @@ def marginal_values(
     """
     sc = plan.scenario
     todo = candidates(plan, which)
-    base, base_exact = _objective(sc, (), solver, time_limit_s, mip_gap)
+    base, base_exact, start = _objective(sc, (), solver, time_limit_s, mip_gap)
     if base is None:
         return pd.DataFrame(columns=MARGINAL_COLUMNS)
     sign = 1.0 if sc.objective == "max_compute" else -1.0
@@ -211,7 +214,7 @@ def marginal_values(
     rows = []
     for done, (gift, site_name, hall_name) in enumerate(todo, start=1):
         opt = sc.retrofits[gift.option]
-        value, exact = _objective(sc, (gift,), solver, time_limit_s, mip_gap)
+        value, exact, _ = _objective(sc, (gift,), solver, time_limit_s, mip_gap, start)
         gain = _clean(sign * (value - base), base) if value is not None else math.nan
         if sc.objective == "min_cost":
             buys = opt.cost_usd
@@ -222,7 +225,9 @@ def marginal_values(
                 if richer is None:
                     money[key] = (math.nan, True)
                 else:
-                    more, more_exact = _objective(richer, (), solver, time_limit_s, mip_gap)
+                    more, more_exact, _ = _objective(
+                        richer, (), solver, time_limit_s, mip_gap, start
+                    )
                     money[key] = (_clean(more - base, base), more_exact)
             buys, buys_exact = money[key]
             exact = exact and buys_exact

@@ -66,19 +66,24 @@ def run(
     time_limit_s: float | None = None,
     mip_gap: float | None = 1e-4,
     msg: bool = False,
+    start: dict[str, float] | None = None,
 ) -> SolveResult:
-    """Solve ``prob`` in place with the named solver and report what was found."""
+    """Solve ``prob`` in place with the named solver and report what was found.
+
+    ``start`` (variable name -> value) is a feasible solution to start from; HiGHS uses it
+    as its first incumbent, CBC ignores it.
+    """
     solver = solver.lower()
     if solver not in SOLVERS:
         raise ValueError(f"unknown solver {solver!r}; choose one of {', '.join(SOLVERS)}")
     if time_limit_s is not None and time_limit_s <= 0:
         return SolveResult("error", None, None, 0.0, "no time left for this solve")
-    start = time.perf_counter()
+    began = time.perf_counter()
     if solver == "highs":
-        result = _run_highs(prob, time_limit_s, mip_gap, msg)
+        result = _run_highs(prob, time_limit_s, mip_gap, msg, start)
     else:
         result = _run_cbc(prob, time_limit_s, mip_gap, msg)
-    result.seconds = time.perf_counter() - start
+    result.seconds = time.perf_counter() - began
     return result
 
 
@@ -121,16 +126,32 @@ def _silence_highs_banner() -> None:
         os.close(saved)
 
 
-def _run_highs(prob, time_limit_s, mip_gap, msg) -> SolveResult:
+class _StartedHiGHS(pulp.HiGHS):
+    """PuLP's HiGHS interface, handing HiGHS a starting solution before it runs."""
+
+    def __init__(self, start: dict[str, float], **options):
+        super().__init__(**options)
+        self.start_values = start
+
+    def callSolver(self, lp):
+        import highspy
+
+        solution = highspy.HighsSolution()
+        solution.col_value = [float(self.start_values.get(v.name) or 0.0) for v in lp.variables()]
+        solution.value_valid = True
+        lp.solverModel.setSolution(solution)
+        super().callSolver(lp)
+
+
+def _run_highs(prob, time_limit_s, mip_gap, msg, start=None) -> SolveResult:
     import highspy
 
     if not msg:
         _silence_highs_banner()
 
-    options = {"random_seed": 0}
-    engine = pulp.HiGHS(
-        msg=msg, timeLimit=time_limit_s, gapRel=mip_gap, threads=_threads(), **options
-    )
+    options = dict(msg=msg, timeLimit=time_limit_s, gapRel=mip_gap, threads=_threads())
+    options["random_seed"] = 0
+    engine = _StartedHiGHS(start, **options) if start else pulp.HiGHS(**options)
     if not engine.available():
         raise SolverUnavailable("HiGHS is not installed: pip install highspy")
     prob.solve(engine)
