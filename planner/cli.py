@@ -16,7 +16,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from . import baseline as rule_of_thumb
+from . import compare as comparison
 from .optimize import solve as solve_scenario
+from .overrides import apply_overrides, parse_assignments
 from .plan import Plan
 from .scenario import ScenarioError, json_schema, load_scenario, reference_markdown
 from .solvers import SolverUnavailable
@@ -38,21 +41,60 @@ class Solver(StrEnum):
     cbc = "cbc"
 
 
+class Sweeps(StrEnum):
+    auto = "auto"
+    all = "all"
+    none = "none"
+
+
+class PlotKind(StrEnum):
+    feasible = "feasible"
+    frontier = "frontier"
+    timeline = "timeline"
+    utilisation = "utilisation"
+    bandwidth = "bandwidth"
+
+
 Config = Annotated[Path, typer.Argument(help="Scenario file (YAML or JSON).", show_default=False)]
+Sets = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        help="Override a field: PATH=VALUE, e.g. 'rack_types\\[h100-air].network_multiple=32' "
+        "or 'sites\\[prn].feed_kw=12 MW' (VALUE is read as YAML). Repeatable.",
+        show_default=False,
+    ),
+]
+
+
+def _invalid(source: object, exc: ScenarioError) -> typer.Exit:
+    """Print every problem of an invalid scenario; the exit to raise."""
+    count = len(exc.problems)
+    err.print(
+        f"[bold red]{source}: invalid scenario[/] ({count} problem{'s' if count != 1 else ''}):",
+        highlight=False,
+    )
+    for problem in exc.problems:
+        err.print(f"  {problem}", highlight=False, markup=False)
+    return typer.Exit(EXIT_INVALID)
 
 
 def _load(config: Path):
     try:
         return load_scenario(config)
     except ScenarioError as exc:
-        err.print(
-            f"[bold red]{config}: invalid scenario[/] ({len(exc.problems)} "
-            f"problem{'s' if len(exc.problems) != 1 else ''}):",
-            highlight=False,
-        )
-        for problem in exc.problems:
-            err.print(f"  {problem}", highlight=False, markup=False)
-        raise typer.Exit(EXIT_INVALID) from None
+        raise _invalid(config, exc) from None
+
+
+def _with_sets(source: object, scenario, sets: list[str] | None):
+    """The scenario with the ``--set PATH=VALUE`` overrides applied; exit 2 naming every
+    bad path or value."""
+    if not sets:
+        return scenario
+    try:
+        return apply_overrides(scenario, parse_assignments(sets))
+    except ScenarioError as exc:
+        raise _invalid(f"{source} with --set", exc) from None
 
 
 def _money(value: float) -> str:
@@ -110,9 +152,26 @@ def solve(
         float, typer.Option("--gap", min=0.0, max=1.0, help="Relative MIP gap at which to stop.")
     ] = 1e-4,
     log: Annotated[bool, typer.Option("--log", help="Show the solver's log.")] = False,
+    sets: Sets = None,
+    no_baseline: Annotated[
+        bool,
+        typer.Option(
+            "--no-baseline", help="Skip the rule-of-thumb (greedy) plan the summary compares with."
+        ),
+    ] = False,
+    no_plots: Annotated[
+        bool, typer.Option("--no-plots", help="Write the plan and tables only, no PNG plots.")
+    ] = False,
+    sweeps: Annotated[
+        Sweeps,
+        typer.Option(
+            help="Frontier and bandwidth plots need extra solves: 'auto' draws them when they "
+            "should take under 20 s (estimated from this solve), 'all' always, 'none' never."
+        ),
+    ] = Sweeps.auto,
 ) -> None:
-    """Solve a scenario: print a summary and write the plan and its tables."""
-    scenario = _load(config)
+    """Solve a scenario: print a summary and write the plan, its tables and its plots."""
+    scenario = _with_sets(config, _load(config), sets)
     try:
         with err.status(f"Solving {scenario.name} with {solver.value}...", spinner="dots"):
             plan = solve_scenario(
@@ -136,6 +195,12 @@ def solve(
             f"[yellow]Stopped early: best plan found, gap {gap_text}. {plan.message}[/]",
             highlight=False,
         )
+    if not no_baseline:
+        try:
+            line = rule_of_thumb.gap_line(plan, rule_of_thumb.greedy(scenario))
+        except RuntimeError as exc:  # a bug in the baseline must not cost the plan
+            line = f"Rule-of-thumb baseline (greedy) unavailable: {exc}"
+        out.print(line, highlight=False, markup=False)
     _print_binding(plan)
     problems = plan.verify()
     if problems:  # a sound model never gets here; say so loudly if it does
@@ -148,12 +213,14 @@ def solve(
         f"Wrote {len(written)} files to {directory}/ ({', '.join(p.name for p in written)})",
         highlight=False,
     )
+    if not no_plots:
+        _write_plots(plan, directory, sweeps.value, solver.value, time_limit, gap)
 
 
 @app.command()
-def validate(config: Config) -> None:
-    """Check a scenario file without solving it."""
-    scenario = _load(config)
+def validate(config: Config, sets: Sets = None) -> None:
+    """Check a scenario file (with any --set overrides) without solving it."""
+    scenario = _with_sets(config, _load(config), sets)
     halls = sum(len(site.halls) for site in scenario.sites)
     out.print(
         f"{config}: valid. {len(scenario.periods)} period(s), {len(scenario.sites)} site(s), "
@@ -216,6 +283,7 @@ def _print_binding(plan: Plan, top: int = 6) -> None:
 @app.command()
 def explain(
     config: Config,
+    sets: Sets = None,
     all_options: Annotated[
         bool,
         typer.Option("--all", help="Value every option in every hall and period (many solves)."),
@@ -237,7 +305,7 @@ def explain(
 ) -> None:
     """Explain a scenario's plan: what binds, what one more retrofit unit is worth (by
     re-solving), LP shadow prices; or, if infeasible, which shortfalls make it so."""
-    scenario = _load(config)
+    scenario = _with_sets(config, _load(config), sets)
     with err.status(f"Solving {scenario.name}...", spinner="dots"):
         plan = solve_scenario(scenario, solver=solver.value, time_limit_s=time_limit)
     if plan.status == "infeasible":
@@ -277,6 +345,305 @@ def explain(
         why.marginal_values.to_csv(out_dir / "marginal_values.csv", index=False)
         why.shadow_prices.to_csv(out_dir / "shadow_prices.csv", index=False)
         out.print(f"Wrote binding.csv, marginal_values.csv, shadow_prices.csv to {out_dir}/")
+
+
+def _compared_plan(path: Path, sets, solver: Solver, time_limit, gap) -> tuple[Plan, str]:
+    """A plan for ``planner compare``: a plan.json as written (its scenario re-solved when
+    --set changes it), or a scenario file solved. Exits 1, 2 or 3 as ``solve`` does."""
+    if comparison.is_plan_file(path):
+        try:
+            plan = Plan.from_json(path)
+        except Exception as exc:  # a damaged plan file: say so, no traceback
+            err.print(f"[bold red]{path}: not a readable plan[/]: {exc}", highlight=False)
+            raise typer.Exit(EXIT_INVALID) from None
+        if not sets:
+            return plan, f"{path} (plan file, {plan.solver or 'unknown solver'})"
+        scenario = _with_sets(path, plan.scenario, sets)
+        what = f"{path} (the plan's scenario with --set, solved)"
+    else:
+        scenario = _with_sets(path, _load(path), sets)
+        what = f"{path} ({'with --set, ' if sets else ''}solved)"
+    try:
+        with err.status(f"Solving {scenario.name} with {solver.value}...", spinner="dots"):
+            plan = solve_scenario(
+                scenario, solver=solver.value, time_limit_s=time_limit, mip_gap=gap
+            )
+    except SolverUnavailable as exc:
+        err.print(f"[bold red]{exc}[/]")
+        raise typer.Exit(EXIT_NO_PLAN) from None
+    if plan.status == "infeasible":
+        _report_infeasible(path, plan)
+        raise typer.Exit(EXIT_INFEASIBLE)
+    if not plan.has_plan:
+        err.print(f"[bold red]{path}: no plan[/]: {plan.message}", highlight=False)
+        raise typer.Exit(EXIT_NO_PLAN)
+    return plan, what
+
+
+@app.command()
+def compare(
+    a: Annotated[
+        Path,
+        typer.Argument(
+            help="Scenario file (solved) or plan.json.", metavar="A", show_default=False
+        ),
+    ],
+    b: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Second scenario file or plan.json (default: A again, changed by --set).",
+            metavar="B",
+            show_default=False,
+        ),
+    ] = None,
+    sets: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="Override a field of B's scenario (A's when B is left out): PATH=VALUE. "
+            "Repeatable.",
+            show_default=False,
+        ),
+    ] = None,
+    solver: Annotated[Solver, typer.Option(help="MILP solver.")] = Solver.highs,
+    time_limit: Annotated[
+        float | None,
+        typer.Option(
+            "--time-limit", min=0.001, help="Time limit per solve, seconds.", show_default=False
+        ),
+    ] = None,
+    gap: Annotated[
+        float, typer.Option("--gap", min=0.0, max=1.0, help="Relative MIP gap at which to stop.")
+    ] = 1e-4,
+) -> None:
+    """Compare two plans: GPUs, PFLOPS and spend per period, retrofits, racks and binding
+    limits that differ. A and B are scenario files (solved) or plan.json files; --set
+    changes B, so 'planner compare X --set PATH=VALUE' shows what one change does."""
+    plan_a, what_a = _compared_plan(a, None, solver, time_limit, gap)
+    plan_b, what_b = _compared_plan(b if b is not None else a, sets, solver, time_limit, gap)
+    out.print(f"A: {what_a}", highlight=False)
+    out.print(f"B: {what_b}", highlight=False)
+    diff = comparison.compare_plans(plan_a, plan_b)
+    for table in comparison.tables(diff):
+        out.print(table)
+    if diff.same:
+        out.print("The two plans agree on every figure compared.")
+
+
+def _agg() -> None:
+    """Draw off-screen: the command line never opens a window (imported lazily, so
+    ``planner validate`` does not pay for matplotlib)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+
+
+def _write_plots(plan: Plan, directory: Path, sweeps: str, solver: str, time_limit, gap) -> None:
+    _agg()
+    from . import plots
+
+    with err.status("Drawing plots...", spinner="dots"):
+        written = plots.plot_all(
+            plan,
+            directory,
+            sweeps=sweeps,
+            solver=solver,
+            time_limit_s=time_limit,
+            mip_gap=gap,
+            note=lambda message: out.print(message, highlight=False, markup=False),
+        )
+    out.print(
+        f"Wrote {len(written)} plots to {directory}/ ({', '.join(p.name for p in written)})",
+        highlight=False,
+    )
+
+
+def _numbers(text: str | None, what: str) -> list[float] | None:
+    """``"1e9, 2.5e9"`` as numbers; exit 2 on anything else."""
+    if text is None:
+        return None
+    try:
+        return [float(part.strip().replace("_", "").lstrip("$")) for part in text.split(",")]
+    except ValueError:
+        err.print(f"[bold red]{what}: expected comma-separated numbers, got {text!r}[/]")
+        raise typer.Exit(EXIT_INVALID) from None
+
+
+def _plan_file(path: Path) -> Plan | None:
+    """The plan in ``path`` when it is a plan.json written by ``planner solve``, else None."""
+    if path.suffix.lower() != ".json" or not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("format") != "dc-retrofit-planner plan":
+        return None
+    try:
+        return Plan.from_dict(data)
+    except Exception as exc:  # a damaged plan file: say so, no traceback
+        err.print(f"[bold red]{path}: not a readable plan[/]: {exc}", highlight=False)
+        raise typer.Exit(EXIT_INVALID) from None
+
+
+@app.command()
+def plot(
+    kind: Annotated[PlotKind, typer.Argument(help="Which plot to draw.", show_default=False)],
+    config: Annotated[
+        Path,
+        typer.Argument(
+            help="Scenario file (YAML or JSON; solved as needed) or a plan.json from "
+            "'planner solve'.",
+            show_default=False,
+        ),
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="PNG file [default: out/<config name>/<kind>.png].", show_default=False
+        ),
+    ] = None,
+    hall: Annotated[
+        str | None,
+        typer.Option(help="feasible: hall name (or site/hall) [default: first fitting hall]."),
+    ] = None,
+    racks: Annotated[
+        str | None,
+        typer.Option(
+            help="feasible: two rack types 'A,B' for the x and y axes.", show_default=False
+        ),
+    ] = None,
+    period: Annotated[
+        str | None,
+        typer.Option(help="feasible, utilisation: period label [default: last / all]."),
+    ] = None,
+    budgets: Annotated[
+        str | None,
+        typer.Option(
+            help="frontier, bandwidth: budgets in USD, comma-separated [frontier default: "
+            "--points budgets up to the optimal spend; bandwidth default: the scenario's].",
+            show_default=False,
+        ),
+    ] = None,
+    budget_mode: Annotated[
+        str,
+        typer.Option(help="How a budget applies: 'total' (cap on all spend) or 'per_period'."),
+    ] = "total",
+    targets: Annotated[
+        str | None,
+        typer.Option(help="frontier of a min_cost scenario: GPU targets, comma-separated."),
+    ] = None,
+    points: Annotated[
+        int, typer.Option(min=2, max=50, help="frontier: number of default budgets or targets.")
+    ] = 5,
+    multiples: Annotated[
+        str, typer.Option(help="bandwidth: network multiples, comma-separated.")
+    ] = "24,26,28,30,32",
+    rack_type: Annotated[
+        str | None,
+        typer.Option(
+            help="bandwidth: rack type whose network multiple varies.", show_default=False
+        ),
+    ] = None,
+    pro_rata: Annotated[
+        bool, typer.Option("--pro-rata", help="bandwidth: scale other rack types pro rata.")
+    ] = False,
+    metric: Annotated[str, typer.Option(help="timeline: 'gpus' or 'pflops'.")] = "gpus",
+    by: Annotated[str, typer.Option(help="timeline: stack by 'rack_type', 'hall' or 'site'.")] = (
+        "rack_type"
+    ),
+    solver: Annotated[Solver, typer.Option(help="MILP solver.")] = Solver.highs,
+    time_limit: Annotated[
+        float | None,
+        typer.Option(
+            "--time-limit", min=0.001, help="Time limit per solve, seconds.", show_default=False
+        ),
+    ] = None,
+    gap: Annotated[
+        float, typer.Option("--gap", min=0.0, max=1.0, help="Relative MIP gap at which to stop.")
+    ] = 1e-4,
+    sets: Sets = None,
+) -> None:
+    """Draw one plot of a scenario (solving it as needed) as a PNG: feasible build-outs of
+    two rack types in a hall, compute-cost frontier, build-out timeline, utilisation heat
+    map or bandwidth sensitivity."""
+    plan = None if sets else _plan_file(config)
+    scenario = plan.scenario if plan is not None else _with_sets(config, _load(config), sets)
+    opts = dict(solver=solver.value, time_limit_s=time_limit, mip_gap=gap)
+    budget_values = _numbers(budgets, "--budgets")
+    target_values = _numbers(targets, "--targets")
+    multiple_values = _numbers(multiples, "--multiples")
+    pair = None
+    if racks is not None:
+        pair = [r.strip() for r in racks.split(",")]
+        if len(pair) != 2 or not all(pair):
+            err.print(f"[bold red]--racks: expected two rack types 'A,B', got {racks!r}[/]")
+            raise typer.Exit(EXIT_INVALID)
+    if budget_mode not in ("total", "per_period"):
+        err.print("[bold red]--budget-mode: expected 'total' or 'per_period'[/]")
+        raise typer.Exit(EXIT_INVALID)
+    needs_plan = kind in (PlotKind.feasible, PlotKind.timeline, PlotKind.utilisation)
+    if plan is None and (needs_plan or (kind == PlotKind.frontier and budget_values is None)):
+        try:
+            with err.status(f"Solving {scenario.name} with {solver.value}...", spinner="dots"):
+                plan = solve_scenario(scenario, **opts)
+        except SolverUnavailable as exc:
+            err.print(f"[bold red]{exc}[/]")
+            raise typer.Exit(EXIT_NO_PLAN) from None
+        if plan.status == "infeasible":
+            _report_infeasible(config, plan)
+            raise typer.Exit(EXIT_INFEASIBLE)
+        if not plan.has_plan:
+            err.print(f"[bold red]{config}: no plan[/]: {plan.message}", highlight=False)
+            raise typer.Exit(EXIT_NO_PLAN)
+    if kind == PlotKind.timeline and scenario.n_periods == 1:
+        out.print("The scenario has one period: the timeline shows a single bar.")
+    _agg()
+    import matplotlib.pyplot as plt
+
+    from . import plots
+
+    try:
+        with err.status(f"Drawing {kind.value}...", spinner="dots"):
+            if kind == PlotKind.feasible:
+                a, b = pair if pair else (None, None)
+                ax = plots.feasible_region(plan, hall, a, b, period, **opts)
+            elif kind == PlotKind.frontier:
+                source = plan if plan is not None else scenario
+                ax = plots.frontier(
+                    source,
+                    budget_values,
+                    targets=target_values,
+                    mode=budget_mode,
+                    points=points,
+                    **opts,
+                )
+            elif kind == PlotKind.timeline:
+                ax = plots.timeline(plan, metric=metric, by=by)
+            elif kind == PlotKind.utilisation:
+                ax = plots.utilisation(plan, period=period)
+            else:
+                ax = plots.bandwidth_sensitivity(
+                    scenario,
+                    multiple_values,
+                    budget_values,
+                    rack_type,
+                    mode=budget_mode,
+                    pro_rata=pro_rata,
+                    **opts,
+                )
+    except ValueError as exc:  # an unknown hall, rack type or period, or a bad choice
+        err.print(f"[bold red]{config}: cannot draw {kind.value}[/]: {exc}", highlight=False)
+        raise typer.Exit(EXIT_INVALID) from None
+    except SolverUnavailable as exc:
+        err.print(f"[bold red]{exc}[/]")
+        raise typer.Exit(EXIT_NO_PLAN) from None
+    stem = config.parent.name if config.name == "plan.json" else config.stem
+    path = output if output is not None else Path("out") / stem / f"{kind.value}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ax.figure.savefig(path, dpi=150)
+    plt.close(ax.figure)
+    out.print(f"Wrote {path}", highlight=False)
 
 
 def main() -> None:
