@@ -55,6 +55,16 @@ class PlotKind(StrEnum):
     bandwidth = "bandwidth"
 
 
+SolverOption = Annotated[Solver, typer.Option(help="MILP solver.")]
+TimeLimitPerSolve = Annotated[
+    float | None,
+    typer.Option(
+        "--time-limit", min=0.001, help="Time limit per solve, seconds.", show_default=False
+    ),
+]
+GapOption = Annotated[
+    float, typer.Option("--gap", min=0.0, max=1.0, help="Relative MIP gap at which to stop.")
+]
 Config = Annotated[Path, typer.Argument(help="Scenario file (YAML or JSON).", show_default=False)]
 Sets = Annotated[
     list[str] | None,
@@ -138,7 +148,7 @@ def solve(
             show_default=False,
         ),
     ] = None,
-    solver: Annotated[Solver, typer.Option(help="MILP solver.")] = Solver.highs,
+    solver: SolverOption = Solver.highs,
     time_limit: Annotated[
         float | None,
         typer.Option(
@@ -148,9 +158,7 @@ def solve(
             show_default=False,
         ),
     ] = None,
-    gap: Annotated[
-        float, typer.Option("--gap", min=0.0, max=1.0, help="Relative MIP gap at which to stop.")
-    ] = 1e-4,
+    gap: GapOption = 1e-4,
     log: Annotated[bool, typer.Option("--log", help="Show the solver's log.")] = False,
     sets: Sets = None,
     no_baseline: Annotated[
@@ -289,13 +297,8 @@ def explain(
         typer.Option("--all", help="Value every option in every hall and period (many solves)."),
     ] = False,
     top: Annotated[int, typer.Option("--top", min=1, help="Findings to print.")] = 8,
-    solver: Annotated[Solver, typer.Option(help="MILP solver.")] = Solver.highs,
-    time_limit: Annotated[
-        float | None,
-        typer.Option(
-            "--time-limit", min=0.001, help="Time limit per solve, seconds.", show_default=False
-        ),
-    ] = None,
+    solver: SolverOption = Solver.highs,
+    time_limit: TimeLimitPerSolve = None,
     out_dir: Annotated[
         Path | None,
         typer.Option(
@@ -405,16 +408,9 @@ def compare(
             show_default=False,
         ),
     ] = None,
-    solver: Annotated[Solver, typer.Option(help="MILP solver.")] = Solver.highs,
-    time_limit: Annotated[
-        float | None,
-        typer.Option(
-            "--time-limit", min=0.001, help="Time limit per solve, seconds.", show_default=False
-        ),
-    ] = None,
-    gap: Annotated[
-        float, typer.Option("--gap", min=0.0, max=1.0, help="Relative MIP gap at which to stop.")
-    ] = 1e-4,
+    solver: SolverOption = Solver.highs,
+    time_limit: TimeLimitPerSolve = None,
+    gap: GapOption = 1e-4,
 ) -> None:
     """Compare two plans: GPUs, PFLOPS and spend per period, retrofits, racks and binding
     limits that differ. A and B are scenario files (solved) or plan.json files; --set
@@ -552,16 +548,9 @@ def plot(
     by: Annotated[str, typer.Option(help="timeline: stack by 'rack_type', 'hall' or 'site'.")] = (
         "rack_type"
     ),
-    solver: Annotated[Solver, typer.Option(help="MILP solver.")] = Solver.highs,
-    time_limit: Annotated[
-        float | None,
-        typer.Option(
-            "--time-limit", min=0.001, help="Time limit per solve, seconds.", show_default=False
-        ),
-    ] = None,
-    gap: Annotated[
-        float, typer.Option("--gap", min=0.0, max=1.0, help="Relative MIP gap at which to stop.")
-    ] = 1e-4,
+    solver: SolverOption = Solver.highs,
+    time_limit: TimeLimitPerSolve = None,
+    gap: GapOption = 1e-4,
     sets: Sets = None,
 ) -> None:
     """Draw one plot of a scenario (solving it as needed) as a PNG: feasible build-outs of
