@@ -180,21 +180,7 @@ def solve(
 ) -> None:
     """Solve a scenario: print a summary and write the plan, its tables and its plots."""
     scenario = _with_sets(config, _load(config), sets)
-    try:
-        with err.status(f"Solving {scenario.name} with {solver.value}...", spinner="dots"):
-            plan = solve_scenario(
-                scenario, solver=solver.value, time_limit_s=time_limit, mip_gap=gap, msg=log
-            )
-    except SolverUnavailable as exc:
-        err.print(f"[bold red]{exc}[/]")
-        raise typer.Exit(EXIT_NO_PLAN) from None
-    if plan.status == "infeasible":
-        _report_infeasible(config, plan)
-        raise typer.Exit(EXIT_INFEASIBLE)
-    if not plan.has_plan:
-        err.print(f"[bold red]{config}: no plan[/]: {plan.message}", highlight=False)
-        raise typer.Exit(EXIT_NO_PLAN)
-
+    plan = _solved(config, scenario, solver.value, time_limit, gap, msg=log)
     out.print(summary_table(plan))
     out.print(plan.headline(), highlight=False)
     if plan.status == "feasible":
@@ -261,6 +247,25 @@ def schema(
         out.print(f"Wrote {output}")
 
 
+def _solved(source, scenario, solver: str, time_limit, gap, msg: bool = False) -> Plan:
+    """Solve with a spinner; exit 3 (with the diagnosis) when infeasible, 1 without a plan."""
+    try:
+        with err.status(f"Solving {scenario.name} with {solver}...", spinner="dots"):
+            plan = solve_scenario(
+                scenario, solver=solver, time_limit_s=time_limit, mip_gap=gap, msg=msg
+            )
+    except SolverUnavailable as exc:
+        err.print(f"[bold red]{exc}[/]")
+        raise typer.Exit(EXIT_NO_PLAN) from None
+    if plan.status == "infeasible":
+        _report_infeasible(source, plan)
+        raise typer.Exit(EXIT_INFEASIBLE)
+    if not plan.has_plan:
+        err.print(f"[bold red]{source}: no plan[/]: {plan.message}", highlight=False)
+        raise typer.Exit(EXIT_NO_PLAN)
+    return plan
+
+
 def _report_infeasible(config: Path, plan: Plan) -> None:
     err.print(f"[bold red]{config}: infeasible[/]: no plan satisfies every rule.", highlight=False)
     if plan.diagnosis is not None and len(plan.diagnosis):
@@ -309,14 +314,7 @@ def explain(
     """Explain a scenario's plan: what binds, what one more retrofit unit is worth (by
     re-solving), LP shadow prices; or, if infeasible, which shortfalls make it so."""
     scenario = _with_sets(config, _load(config), sets)
-    with err.status(f"Solving {scenario.name}...", spinner="dots"):
-        plan = solve_scenario(scenario, solver=solver.value, time_limit_s=time_limit)
-    if plan.status == "infeasible":
-        _report_infeasible(config, plan)
-        raise typer.Exit(EXIT_INFEASIBLE)
-    if not plan.has_plan:
-        err.print(f"[bold red]{config}: no plan[/]: {plan.message}", highlight=False)
-        raise typer.Exit(EXIT_NO_PLAN)
+    plan = _solved(config, scenario, solver.value, time_limit, 1e-4)
     out.print(plan.headline(), highlight=False)
     with err.status("Valuing retrofit options by re-solving...", spinner="dots") as status:
 
@@ -366,21 +364,7 @@ def _compared_plan(path: Path, sets, solver: Solver, time_limit, gap) -> tuple[P
     else:
         scenario = _with_sets(path, _load(path), sets)
         what = f"{path} ({'with --set, ' if sets else ''}solved)"
-    try:
-        with err.status(f"Solving {scenario.name} with {solver.value}...", spinner="dots"):
-            plan = solve_scenario(
-                scenario, solver=solver.value, time_limit_s=time_limit, mip_gap=gap
-            )
-    except SolverUnavailable as exc:
-        err.print(f"[bold red]{exc}[/]")
-        raise typer.Exit(EXIT_NO_PLAN) from None
-    if plan.status == "infeasible":
-        _report_infeasible(path, plan)
-        raise typer.Exit(EXIT_INFEASIBLE)
-    if not plan.has_plan:
-        err.print(f"[bold red]{path}: no plan[/]: {plan.message}", highlight=False)
-        raise typer.Exit(EXIT_NO_PLAN)
-    return plan, what
+    return _solved(path, scenario, solver.value, time_limit, gap), what
 
 
 @app.command()
