@@ -117,6 +117,23 @@ def _legend_outside(ax: Axes, handles: list, **kwargs: Any):
     return ax.legend(handles=handles, **options)
 
 
+def _stacked_bar(ax, xs, values, bottom, colour, hatch, label: str):
+    """One layer of a stacked bar chart; its legend patch."""
+    from matplotlib.patches import Patch
+
+    ax.bar(
+        xs,
+        values,
+        bottom=bottom,
+        width=0.7,
+        color=colour,
+        hatch=hatch,
+        edgecolor="#333333",
+        linewidth=0.5,
+    )
+    return Patch(facecolor=colour, hatch=hatch, edgecolor="#333333", label=label)
+
+
 def _usd(value: float) -> str:
     if value is None or not math.isfinite(value):
         return "-"
@@ -486,7 +503,6 @@ def timeline(
     Returns the capacity Axes.
     """
     from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
     from matplotlib.ticker import FuncFormatter
 
     tl = data if isinstance(data, an.Timeline) else an.timeline(data)
@@ -513,17 +529,7 @@ def timeline(
         values = table[group].to_numpy(dtype=float)
         colour = OKABE_ITO[i % len(OKABE_ITO)]
         hatch = HATCHES[(i // len(OKABE_ITO) + i) % len(HATCHES)]
-        ax.bar(
-            xs,
-            values,
-            bottom=bottom,
-            width=0.7,
-            color=colour,
-            hatch=hatch,
-            edgecolor="#333333",
-            linewidth=0.5,
-        )
-        handles.append(Patch(facecolor=colour, hatch=hatch, edgecolor="#333333", label=str(group)))
+        handles.append(_stacked_bar(ax, xs, values, bottom, colour, hatch, str(group)))
         bottom += values
     total = float(bottom.max()) if len(bottom) else 0.0
     top = total if total > 0 else 1.0
@@ -587,7 +593,6 @@ def timeline(
 
 def _spend_panel(ax: Axes, tl: an.Timeline, xs: np.ndarray) -> None:
     from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
     from matplotlib.ticker import FuncFormatter
 
     spend = tl.spend.sort_values("period_index")
@@ -602,17 +607,7 @@ def _spend_panel(ax: Axes, tl: an.Timeline, xs: np.ndarray) -> None:
         values = spend[col].to_numpy(dtype=float) / 1e6
         if not np.any(values):
             continue
-        ax.bar(
-            xs,
-            values,
-            bottom=bottom,
-            width=0.7,
-            color=colour,
-            hatch=hatch,
-            edgecolor="#333333",
-            linewidth=0.5,
-        )
-        handles.append(Patch(facecolor=colour, hatch=hatch, edgecolor="#333333", label=label))
+        handles.append(_stacked_bar(ax, xs, values, bottom, colour, hatch, label))
         bottom += values
     budget = spend["budget_usd"].to_numpy(dtype=float) / 1e6
     if np.any(np.isfinite(budget)):
