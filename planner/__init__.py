@@ -13,6 +13,7 @@ from .optimize import solve
 from .overrides import apply_overrides, what_if
 from .plan import Plan
 from .scenario import Problem, Scenario, ScenarioError, json_schema, load_scenario
+from .sweeps import sweep
 from .verify import Violation
 
 __version__ = "0.1.0"
@@ -41,6 +42,7 @@ __all__ = [
     "json_schema",
     "load_scenario",
     "solve",
+    "sweep",
     "what_if",
     "__version__",
 ]

@@ -1,0 +1,471 @@
+"""Scenario sweeps: solve the cartesian product of what-if overrides, in parallel.
+
+>>> table = planner.sweep("configs/legacy-hall.yaml",
+...                       {"rack_types[*].network_multiple": [24, 28, 32],
+...                        "budget_usd_per_period": [1e8, 2e8]})
+
+Each point of the grid is the base scenario with one value per path applied by
+:func:`planner.apply_overrides`, solved by :func:`planner.solve`. Points run in local
+worker processes (``workers``), or on a ``dask.distributed`` cluster when a ``client`` (a
+``Client`` or a scheduler address) is given. A point whose overrides are invalid, whose
+scenario is infeasible, or whose solve fails becomes a row with its reason: it never stops
+the sweep. The result is one row per point (see :data:`RESULT_COLUMNS` and docs/sweeps.md).
+
+Solver threads: each local worker process solves with ``max(1, cores // workers)``
+threads (``PLANNER_THREADS``); on Dask, each worker process with ``max(1, cores of its
+host // threads of all workers on that host)``. The scenario travels to workers as JSON
+data and every model is built inside its worker.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import itertools
+import json
+import math
+import multiprocessing
+import os
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .optimize import solve
+from .overrides import apply_overrides
+from .plan import Plan
+from .scenario import Scenario, ScenarioError, load_scenario
+
+__all__ = ["RESULT_COLUMNS", "check_out", "grid_points", "save_table", "solve_point", "sweep"]
+
+#: columns after the override columns, in order
+RESULT_COLUMNS = [
+    "status",
+    "objective",
+    "objective_unit",
+    "total_spend_usd",
+    "gpus",
+    "pflops_periods",
+    "gap",
+    "compute_proven",
+    "binding",
+    "solve_seconds",
+    "error",
+]
+
+#: what an override column is called when its path is also a result column's name
+OVERRIDE_PREFIX = "override:"
+
+_UNITS = {"max_compute": "PFLOPS-periods", "min_cost": "USD"}
+_SUFFIXES = (".parquet", ".csv")
+
+
+# -- the grid --------------------------------------------------------------------------------
+def grid_points(grid: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
+    """The cartesian product of ``grid`` (path -> list of values), in grid order: the last
+    path varies fastest. An empty grid is one point, the base scenario. Raises ValueError
+    when the grid is not a mapping of text paths to non-empty lists."""
+    if not isinstance(grid, Mapping):
+        raise ValueError(f"a sweep grid maps override paths to lists, not {type(grid).__name__}")
+    for path, values in grid.items():
+        if not isinstance(path, str) or not path.strip():
+            raise ValueError(f"grid key {path!r}: an override path (text) is expected")
+        if not isinstance(values, list | tuple):
+            raise ValueError(
+                f"grid[{path!r}]: a list of values is expected, got {type(values).__name__} "
+                f"(write [{values!r}] for a single value)"
+            )
+        if not values:
+            raise ValueError(f"grid[{path!r}]: the list of values is empty")
+    paths = list(grid)
+    return [dict(zip(paths, combo, strict=True)) for combo in itertools.product(*grid.values())]
+
+
+def _override_columns(paths: Sequence[str]) -> dict[str, str]:
+    """Column name of each override path: the path itself, prefixed with
+    :data:`OVERRIDE_PREFIX` where it would clash with a result column (``objective``)."""
+    taken = {"point", *RESULT_COLUMNS}
+    return {p: f"{OVERRIDE_PREFIX}{p}" if p in taken else p for p in paths}
+
+
+# -- one point -------------------------------------------------------------------------------
+def _binding_text(plan: Plan) -> str:
+    """The plan's binding limits as ``resource@place`` (hall, else site), distinct, in order
+    of first appearance, joined by ``"; "``; budgets appear as ``budget``/``budget_total``."""
+    limits = plan.binding()
+    seen: dict[str, None] = {}
+    for row in limits.itertuples(index=False):
+        place = row.hall or row.site
+        seen[f"{row.resource}@{place}" if place else str(row.resource)] = None
+    return "; ".join(seen)
+
+
+def _compute_proven(plan: Plan, mip_gap: float) -> bool:
+    """True when the objective's own stage (compute for ``max_compute``, spend for
+    ``min_cost``) was solved to ``mip_gap``, even if the least-spend tie-break was cut.
+
+    ``planner.solve`` reports the first stage's gap as ``plan.gap`` and marks a plan
+    ``"feasible"`` when either stage stopped early, so an ``optimal`` plan is proven and a
+    ``feasible`` one is proven when its gap is within ``mip_gap``."""
+    if plan.status == "optimal":
+        return True
+    if plan.status != "feasible" or plan.gap is None:
+        return False
+    return plan.gap <= mip_gap * (1 + 1e-9)
+
+
+def _row(scenario: Scenario, plan: Plan, mip_gap: float) -> dict[str, Any]:
+    """The result columns for a solved point (with a plan or without)."""
+    row: dict[str, Any] = {
+        "status": plan.status,
+        "objective_unit": _UNITS.get(scenario.objective, ""),
+        "error": "",
+    }
+    if not plan.has_plan:
+        row["error"] = plan.message or plan.status
+        return row
+    gpus = plan.gpus()
+    row.update(
+        objective=plan.objective,
+        total_spend_usd=plan.total_spend_usd,
+        gpus=int(gpus.iloc[-1]) if len(gpus) else 0,
+        pflops_periods=float(plan.pflops().sum()),
+        gap=plan.gap,
+        compute_proven=_compute_proven(plan, mip_gap),
+        binding=_binding_text(plan),
+    )
+    return row
+
+
+def solve_point(
+    payload: Mapping[str, Any], overrides: Mapping[str, Any], options: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Solve one point: the scenario ``payload`` (``model_dump(mode="json")``) with
+    ``overrides`` applied, solved with ``options`` (``solver``, ``time_limit_s``,
+    ``mip_gap``). Never raises: an invalid override, an infeasible scenario or any
+    exception is a row with status ``invalid``/``infeasible``/``error`` and its reason."""
+    began = time.perf_counter()
+    try:
+        base = Scenario.model_validate(payload)
+        try:
+            scenario = apply_overrides(base, overrides)
+        except ScenarioError as exc:
+            row = {"status": "invalid", "error": "; ".join(str(p) for p in exc.problems)}
+        else:
+            row = _row(scenario, solve(scenario, **options), options["mip_gap"])
+    except Exception as exc:  # a bug or a missing solver: the sweep goes on
+        row = {"status": "error", "error": f"{type(exc).__name__}: {exc}"}
+    row["solve_seconds"] = time.perf_counter() - began
+    return row
+
+
+def _set_threads(threads: int | None) -> None:
+    """Solver threads for solves in this process (``PLANNER_THREADS``)."""
+    if threads:
+        os.environ["PLANNER_THREADS"] = str(threads)
+
+
+def _threaded_point(payload, overrides, options, threads) -> dict[str, Any]:
+    """:func:`solve_point` after setting this worker's solver threads."""
+    _set_threads(threads)
+    return solve_point(payload, overrides, options)
+
+
+# -- local processes -------------------------------------------------------------------------
+def _threads_per_worker(workers: int) -> int:
+    """Solver threads per worker so that workers x threads <= cores."""
+    return max(1, (os.cpu_count() or 1) // workers)
+
+
+def _lane(threads: int) -> cf.ProcessPoolExecutor:
+    """One worker process (spawned: safe beside solver and client threads) for one point
+    at a time, so that a process that dies is charged to the point it was solving."""
+    return cf.ProcessPoolExecutor(
+        max_workers=1,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_set_threads,
+        initargs=(threads,),
+    )
+
+
+def _run_local(
+    payload: dict,
+    points: list[dict],
+    options: dict,
+    workers: int,
+    done: Callable[[int, dict], None],
+    task: Callable[..., dict] = solve_point,
+) -> None:
+    """Solve ``points`` in ``workers`` worker processes, calling ``done(i, row)`` as each
+    finishes. A worker process that dies is replaced; its point is an ``error`` row."""
+    threads = _threads_per_worker(workers)
+    queue = iter(enumerate(points))
+    lanes = [_lane(threads) for _ in range(workers)]
+    running: dict[cf.Future, tuple[int, int]] = {}  # future -> (lane, point)
+
+    def feed(lane: int) -> None:
+        """Hand the next point, if any, to the lane."""
+        nxt = next(queue, None)
+        if nxt is not None:
+            i, overrides = nxt
+            running[lanes[lane].submit(task, payload, overrides, options)] = (lane, i)
+
+    try:
+        for lane in range(workers):
+            feed(lane)
+        while running:
+            finished, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
+            for future in finished:
+                lane, i = running.pop(future)
+                try:
+                    row = future.result()
+                except Exception as exc:  # the process died (killed, out of memory, crash)
+                    row = {"status": "error", "error": f"worker process failed: {exc!r}"}
+                    lanes[lane].shutdown(wait=False, cancel_futures=True)
+                    lanes[lane] = _lane(threads)
+                done(i, row)
+                feed(lane)
+    finally:
+        for pool in lanes:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _run_inline(payload, points, options, done: Callable[[int, dict], None]) -> None:
+    """Solve every point in this process, one after another, with this process's threads."""
+    for i, overrides in enumerate(points):
+        done(i, solve_point(payload, overrides, options))
+
+
+# -- dask ------------------------------------------------------------------------------------
+def _dask_threads(client) -> dict[str, int]:
+    """Solver threads for each Dask worker: its host's cores shared among the threads of
+    every worker on that host (at least 1)."""
+    cores = client.run(os.cpu_count)
+    info = client.scheduler_info(n_workers=-1)["workers"]
+    per_host = Counter()
+    for worker in info.values():
+        per_host[worker.get("host")] += worker.get("nthreads") or 1
+    return {
+        address: max(1, (cores.get(address) or 1) // per_host[worker.get("host")])
+        for address, worker in info.items()
+    }
+
+
+def _dask_point(payload, overrides, options, threads_by_worker) -> dict[str, Any]:
+    """:func:`solve_point` on a Dask worker, with that worker's solver threads (1 for a
+    worker that joined after the sweep started)."""
+    from distributed import get_worker
+
+    _set_threads(threads_by_worker.get(get_worker().address, 1))
+    return solve_point(payload, overrides, options)
+
+
+def _run_dask(client, payload, points, options, done: Callable[[int, dict], None]) -> None:
+    """Solve ``points`` as tasks on a ``dask.distributed`` client, calling ``done`` as each
+    finishes; a task that fails (a worker lost too often) is an ``error`` row."""
+    from distributed import as_completed
+
+    threads = _dask_threads(client)
+    futures = {
+        client.submit(_dask_point, payload, overrides, options, threads, pure=False): i
+        for i, overrides in enumerate(points)
+    }
+    for future in as_completed(futures):
+        try:
+            row = future.result()
+        except Exception as exc:
+            row = {"status": "error", "error": f"dask task failed: {type(exc).__name__}: {exc}"}
+        done(futures[future], row)
+
+
+@contextmanager
+def _dask_client(client) -> Iterator[Any]:
+    """The given Client, or one connected to a scheduler address (closed afterwards)."""
+    if not isinstance(client, str):
+        yield client
+        return
+    try:
+        from distributed import Client
+    except ImportError as exc:
+        raise ImportError(
+            "sweeps on a Dask cluster need dask.distributed: "
+            "pip install 'dc-retrofit-planner[dask]'"
+        ) from exc
+    connected = Client(client, timeout=30)
+    try:
+        yield connected
+    finally:
+        connected.close()
+
+
+# -- progress --------------------------------------------------------------------------------
+def _in_notebook() -> bool:
+    """True inside a Jupyter kernel."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return type(shell).__name__ == "ZMQInteractiveShell"
+
+
+@contextmanager
+def _progress(total: int, label: str, enabled: bool) -> Iterator[Callable[[], None]]:
+    """A progress bar for ``total`` points; yields ``advance()``, called once per point.
+    rich on a terminal, tqdm in a notebook (plain lines without tqdm), nothing when not
+    ``enabled``."""
+    if not enabled:
+        yield lambda: None
+        return
+    if _in_notebook():
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:
+            tqdm = None
+        if tqdm is not None:
+            with tqdm(total=total, desc=label, unit="point") as bar:
+                yield lambda: bar.update(1)
+            return
+        finished = itertools.count(1)
+        yield lambda: print(f"{label}: {next(finished)}/{total} points", file=sys.stderr)
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True)) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda: bar.advance(task)
+
+
+# -- the table -------------------------------------------------------------------------------
+def _table(points: list[dict], rows: list[dict], columns: dict[str, str]) -> pd.DataFrame:
+    """One row per point: ``point``, the override columns, then :data:`RESULT_COLUMNS`."""
+    records = []
+    for i, (overrides, row) in enumerate(zip(points, rows, strict=True)):
+        record = {"point": i}
+        record.update({columns[path]: value for path, value in overrides.items()})
+        record.update({name: row.get(name) for name in RESULT_COLUMNS})
+        records.append(record)
+    table = pd.DataFrame.from_records(
+        records, columns=["point", *columns.values(), *RESULT_COLUMNS]
+    )
+    for name in ("objective", "total_spend_usd", "pflops_periods", "gap", "solve_seconds"):
+        table[name] = pd.to_numeric(table[name], errors="coerce").astype("float64")
+    table["gpus"] = table["gpus"].astype("Int64")
+    table["compute_proven"] = table["compute_proven"].astype("boolean")
+    for name in ("status", "objective_unit", "binding", "error"):
+        table[name] = table[name].fillna("").astype(str)
+    table.attrs["overrides"] = dict(columns)
+    return table
+
+
+def _kind(value: Any) -> str:
+    """Scalar kind of a value for a file column: number, text, bool, none or other."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "none"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int | float):
+        return "number"
+    return "text" if isinstance(value, str) else "other"
+
+
+def _storable(table: pd.DataFrame) -> pd.DataFrame:
+    """The table with every override column a file can hold: a column whose values are
+    not all numbers, all text or all booleans (with or without nulls) is stored as the
+    JSON text of each value (``[1e9, 2e9]`` -> ``"[1000000000.0, 2000000000.0]"``)."""
+    stored = table.copy()
+    for name in table.attrs.get("overrides", {}).values():
+        kinds = {_kind(v) for v in table[name]} - {"none"}
+        if len(kinds) > 1 or "other" in kinds:
+            stored[name] = [json.dumps(v) for v in table[name]]
+    return stored
+
+
+def check_out(path: str | Path) -> Path:
+    """The output path, checked before any solve: a ``.parquet`` or ``.csv`` name, and
+    pyarrow installed for Parquet."""
+    path = Path(path)
+    if path.suffix.lower() not in _SUFFIXES:
+        raise ValueError(f"{path}: sweep results are saved as .parquet or .csv")
+    if path.suffix.lower() == ".parquet":
+        try:
+            import pyarrow  # noqa: F401
+        except ImportError as exc:
+            raise ImportError(
+                f"{path}: saving Parquet needs pyarrow: pip install pyarrow "
+                "(or 'dc-retrofit-planner[dask]'), or save as .csv"
+            ) from exc
+    return path
+
+
+def save_table(table: pd.DataFrame, path: str | Path) -> Path:
+    """Write a sweep table as Parquet or CSV (by the file's suffix); return the path.
+    Override columns of lists or mixed kinds are written as JSON text (see
+    :func:`_storable`)."""
+    path = check_out(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    stored = _storable(table)
+    if path.suffix.lower() == ".parquet":
+        stored.to_parquet(path, index=False, engine="pyarrow")
+    else:
+        stored.to_csv(path, index=False)
+    return path
+
+
+# -- the sweep -------------------------------------------------------------------------------
+def sweep(
+    scenario: Scenario | str | Path,
+    grid: Mapping[str, Sequence[Any]],
+    workers: int | None = None,
+    client: Any = None,
+    solver: str = "highs",
+    time_limit_s: float | None = None,
+    mip_gap: float = 1e-4,
+    progress: bool = True,
+    out: str | Path | None = None,
+) -> pd.DataFrame:
+    """Solve every point of ``grid`` (override path -> list of values) on ``scenario``.
+
+    ``scenario`` is a Scenario or a scenario file. Points are the cartesian product of the
+    grid's lists, in grid order. ``workers`` local processes solve them (default: one per
+    core; ``1`` solves in this process); with ``client`` (a ``dask.distributed.Client`` or
+    a scheduler address such as ``"tcp://host:8786"``) they run as tasks on that cluster
+    instead and ``workers`` is ignored. ``solver``, ``time_limit_s`` (per point) and
+    ``mip_gap`` are those of :func:`planner.solve`. ``progress`` shows a progress bar;
+    ``out`` (``.parquet`` or ``.csv``) saves the table.
+
+    Returns one row per point: ``point``, one column per override path (the value as
+    given), then :data:`RESULT_COLUMNS` (documented in docs/sweeps.md). A point that is
+    invalid, infeasible or fails is a row with its status and reason in ``error``.
+    """
+    points = grid_points(grid)
+    if out is not None:
+        check_out(out)
+    if workers is not None and (not isinstance(workers, int) or workers < 1):
+        raise ValueError(f"workers must be a whole number >= 1, got {workers!r}")
+    base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    payload = base.model_dump(mode="json")
+    options = {"solver": solver, "time_limit_s": time_limit_s, "mip_gap": mip_gap}
+    rows: list[dict | None] = [None] * len(points)
+    with _progress(len(points), f"Sweep {base.name}", progress) as advance:
+
+        def done(i: int, row: dict) -> None:
+            rows[i] = row
+            advance()
+
+        if client is not None:
+            with _dask_client(client) as connected:
+                _run_dask(connected, payload, points, options, done)
+        else:
+            count = min(workers or os.cpu_count() or 1, len(points))
+            if count <= 1:
+                _run_inline(payload, points, options, done)
+            else:
+                _run_local(payload, points, options, count, done)
+    table = _table(points, rows, _override_columns(list(grid)))
+    if out is not None:
+        save_table(table, out)
+    return table
