@@ -619,6 +619,150 @@ def plot(
     out.print(f"Wrote {path}", highlight=False)
 
 
+@app.command("sweep")
+def sweep_grid(
+    config: Config,
+    grid_file: Annotated[
+        Path,
+        typer.Argument(
+            help="Grid file (YAML): override path -> list of values, e.g. "
+            "'rack_types\\[*].network_multiple: [24, 28, 32]'.",
+            metavar="GRID",
+            show_default=False,
+        ),
+    ],
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="Local worker processes [default: one per core]; 1 solves in this process.",
+            show_default=False,
+        ),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            help="Run the points on a Dask cluster: its scheduler address, e.g. "
+            "tcp://host:8786 (needs dask.distributed).",
+            show_default=False,
+        ),
+    ] = None,
+    results: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="Save the results table: a .parquet or .csv file.", show_default=False
+        ),
+    ] = None,
+    solver: SolverOption = Solver.highs,
+    time_limit: TimeLimitPerSolve = None,
+    gap: GapOption = 1e-4,
+) -> None:
+    """Solve every combination of the grid's override values (the cartesian product) and
+    print one row per point: status, objective, spend, GPUs and binding limits. Points that
+    are invalid, infeasible or fail are listed with their reason; the sweep goes on."""
+    from .sweeps import check_out
+    from .sweeps import sweep as run_sweep
+
+    scenario = _load(config)
+    grid = _grid(grid_file)
+    if results is not None:
+        try:
+            check_out(results)
+        except (ValueError, ImportError) as exc:
+            err.print(f"[bold red]--out: {exc}[/]", highlight=False)
+            raise typer.Exit(EXIT_INVALID) from None
+    try:
+        table = run_sweep(
+            scenario,
+            grid,
+            workers=workers,
+            client=scheduler,
+            solver=solver.value,
+            time_limit_s=time_limit,
+            mip_gap=gap,
+            out=results,
+        )
+    except ImportError as exc:
+        err.print(f"[bold red]{exc}[/]", highlight=False)
+        raise typer.Exit(EXIT_NO_PLAN) from None
+    except OSError as exc:  # the scheduler cannot be reached
+        err.print(f"[bold red]{scheduler}: cannot run the sweep there[/]: {exc}", highlight=False)
+        raise typer.Exit(EXIT_NO_PLAN) from None
+    out.print(sweep_table(table, scenario.name))
+    counts = table["status"].value_counts()
+    out.print(
+        f"{len(table)} points: " + ", ".join(f"{n} {status}" for status, n in counts.items()),
+        highlight=False,
+    )
+    if results is not None:
+        out.print(f"Wrote {results}", highlight=False)
+
+
+def _grid(path: Path) -> dict:
+    """The sweep grid in a YAML file (path -> list of values); exit 2 naming the problem."""
+    import yaml
+
+    from .scenario import _Loader
+    from .sweeps import grid_points
+
+    try:
+        grid = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506
+        grid_points(grid)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+    except yaml.YAMLError as exc:
+        reason = f"not valid YAML: {getattr(exc, 'problem', None) or exc}"
+    except ValueError as exc:
+        reason = str(exc)
+    else:
+        return grid
+    err.print(f"[bold red]{path}: invalid sweep grid[/]: {reason}", highlight=False)
+    raise typer.Exit(EXIT_INVALID)
+
+
+def sweep_table(table, title: str, rows: int = 40) -> Table:
+    """A sweep's results as a rich table: the overrides, status, objective, spend, GPUs in
+    the last period, binding limits or the reason a point failed (first ``rows`` points)."""
+    from rich.text import Text
+
+    overrides = list(table.attrs.get("overrides", {}).values())
+    shown = Table(title=f"Sweep of {title}", show_lines=False)
+    shown.add_column("#", justify="right")
+    for name in overrides:
+        shown.add_column(Text(name), overflow="fold")
+    units = set(table.loc[table["objective_unit"] != "", "objective_unit"])
+    one_unit = units.pop() if len(units) == 1 else ""
+    shown.add_column("status")
+    shown.add_column(f"objective ({one_unit})" if one_unit else "objective", justify="right")
+    shown.add_column("spend", justify="right")
+    shown.add_column("GPUs (last period)", justify="right")
+    shown.add_column("binding limits / reason", overflow="fold", max_width=60)
+    for values in table.head(rows).to_dict("records"):
+        has_plan = values["status"] in ("optimal", "feasible")
+        cells = [
+            str(values["point"]),
+            *(_cell(values[name]) for name in overrides),
+            values["status"],
+            f"{values['objective']:,.6g}{'' if one_unit else ' ' + values['objective_unit']}"
+            if has_plan
+            else "-",
+            _money(values["total_spend_usd"]) if has_plan else "-",
+            f"{values['gpus']:,}" if has_plan else "-",
+            (values["binding"] or "-") if has_plan else values["error"],
+        ]
+        shown.add_row(*(Text(cell) for cell in cells))
+    if len(table) > rows:
+        shown.caption = f"first {rows} of {len(table)} points"
+    return shown
+
+
+def _cell(value) -> str:
+    """An override value as a table cell: lists and mappings as JSON."""
+    return json.dumps(value) if isinstance(value, list | dict) else str(value)
+
+
 def main() -> None:
     app()
 
