@@ -25,6 +25,7 @@ import json
 import math
 import multiprocessing
 import os
+import socket
 import sys
 import time
 from collections import Counter
@@ -241,18 +242,20 @@ def _run_inline(payload, points, options, done: Callable[[int, dict], None]) -> 
 
 
 # -- dask ------------------------------------------------------------------------------------
+def _host_and_cores() -> tuple[str, int]:
+    """This machine's name and core count (run on each Dask worker)."""
+    return socket.gethostname(), os.cpu_count() or 1
+
+
 def _dask_threads(client) -> dict[str, int]:
     """Solver threads for each Dask worker: its host's cores shared among the threads of
     every worker on that host (at least 1)."""
-    cores = client.run(os.cpu_count)
-    info = client.scheduler_info(n_workers=-1)["workers"]
+    facts = client.run(_host_and_cores)
+    nthreads = client.nthreads()
     per_host = Counter()
-    for worker in info.values():
-        per_host[worker.get("host")] += worker.get("nthreads") or 1
-    return {
-        address: max(1, (cores.get(address) or 1) // per_host[worker.get("host")])
-        for address, worker in info.items()
-    }
+    for address, (host, _) in facts.items():
+        per_host[host] += nthreads.get(address) or 1
+    return {address: max(1, cores // per_host[host]) for address, (host, cores) in facts.items()}
 
 
 def _dask_point(payload, overrides, options, threads_by_worker) -> dict[str, Any]:
@@ -439,7 +442,9 @@ def sweep(
 
     Returns one row per point: ``point``, one column per override path (the value as
     given), then :data:`RESULT_COLUMNS` (documented in docs/sweeps.md). A point that is
-    invalid, infeasible or fails is a row with its status and reason in ``error``.
+    invalid, infeasible or fails is a row with its status and reason in ``error``. Raises
+    ScenarioError for an invalid scenario file and ValueError for a malformed grid, a bad
+    ``workers`` or an ``out`` that is neither ``.parquet`` nor ``.csv``.
     """
     points = grid_points(grid)
     if out is not None:

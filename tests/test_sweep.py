@@ -93,7 +93,7 @@ def test_inline_sweep_equals_local_processes(tiny, local_table):
     pd.testing.assert_frame_equal(inline.drop(columns=TIMING), local_table.drop(columns=TIMING))
 
 
-def test_dask_local_cluster_gives_the_same_table_as_local_processes(tiny, local_table):
+def test_dask_local_cluster_gives_the_same_table_as_local_processes(tiny, local_table, tmp_path):
     distributed = pytest.importorskip("distributed")
     with (
         distributed.LocalCluster(
@@ -107,10 +107,21 @@ def test_dask_local_cluster_gives_the_same_table_as_local_processes(tiny, local_
     ):
         on_dask = planner.sweep(tiny, GRID, client=client, progress=False)
         threads = client.run(lambda: os.environ.get("PLANNER_THREADS"))
+        # the command line reaches the same cluster by its scheduler's address
+        config = write_scenario(tiny_scenario_dict(), tmp_path / "tiny.yaml")
+        grid = tmp_path / "grid.yaml"
+        grid.write_text(json.dumps(GRID))  # JSON is YAML
+        scheduler = cluster.scheduler_address
+        result = invoke(
+            "sweep", config, grid, "--scheduler", scheduler, "--out", tmp_path / "r.csv"
+        )
     pd.testing.assert_frame_equal(on_dask.drop(columns=TIMING), local_table.drop(columns=TIMING))
     # two one-thread workers on this host share its cores
     expected = str(max(1, (os.cpu_count() or 1) // 2))
     assert set(threads.values()) == {expected}
+    assert result.exit_code == 0, result.output
+    from_cli = pd.read_csv(tmp_path / "r.csv")
+    assert list(from_cli["objective"]) == pytest.approx(list(local_table["objective"]))
 
 
 def test_broken_points_are_recorded_and_the_sweep_finishes(tiny):
