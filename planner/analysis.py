@@ -60,6 +60,7 @@ MODE_LABELS = {
     "plan": "with the plan's retrofits",
     "budget": "with the most the budget can buy",
 }
+
 MODE_SHORT = {"none": "as it stands", "plan": "with the plan's retrofits", "budget": "with budget"}
 #: rules whose boundary a feasible-region plot can draw, and the unit of their slack
 RULE_UNITS = {
@@ -105,6 +106,12 @@ RESOURCE_LABELS = {
 BINDING_SHARE = 0.999  # a resource at or above this share of its capacity binds
 
 SolveOptions = dict
+
+
+def mode_label(mode: str, scope: str = "hall") -> str:
+    """A retrofit set's label; in a site's picture "as it stands" is the site's."""
+    label = MODE_LABELS[mode]
+    return label.replace("the hall", "the site") if scope == "site" else label
 
 
 def _tol(cap: float) -> float:
@@ -233,12 +240,7 @@ def default_pair(source: Plan | Scenario) -> tuple[str, str, str] | None:
     that hall come first (most PFLOPS first), then the other deployable types by PFLOPS.
     """
     sc = source.scenario if isinstance(source, Plan) else source
-    last = sc.periods[-1]
-    placed: dict = defaultdict(float)
-    if isinstance(source, Plan) and source.has_plan:
-        pflops = {r.name: r.pflops for r in sc.rack_types}
-        for row in source.racks[source.racks["period"] == last].itertuples(index=False):
-            placed[row.site, row.hall, row.rack_type] += pflops[row.rack_type] * row.count
+    placed = _placed_pflops(source)
     candidates = []
     fits = deployable(sc)
     for site, hall in sc.halls():
@@ -253,6 +255,44 @@ def default_pair(source: Plan | Scenario) -> tuple[str, str, str] | None:
         return None
     candidates.sort(key=lambda c: c[0])  # stable: file order among equals
     return candidates[0][1:]
+
+
+def _placed_pflops(source: Plan | Scenario) -> dict:
+    """``{(site, hall, rack type): PFLOPS}`` the plan places in its last period (empty for a
+    scenario)."""
+    placed: dict = defaultdict(float)
+    if isinstance(source, Plan) and source.has_plan:
+        sc = source.scenario
+        pflops = {r.name: r.pflops for r in sc.rack_types}
+        last = source.racks[source.racks["period"] == sc.periods[-1]]
+        for row in last.itertuples(index=False):
+            placed[row.site, row.hall, row.rack_type] += pflops[row.rack_type] * row.count
+    return placed
+
+
+def find_site(sc: Scenario, name: str) -> Site:
+    """A site by name."""
+    for site in sc.sites:
+        if site.name == name:
+            return site
+    known = ", ".join(s.name for s in sc.sites)
+    raise ValueError(f"unknown site {name!r} (the scenario has: {known})")
+
+
+def site_pair(source: Plan | Scenario, site: str) -> tuple[str, str] | None:
+    """``(rack_a, rack_b)`` for a site's feasible-region picture, or None: of the rack types
+    deployable in some hall of the site, the plan's in that site first (most PFLOPS over its
+    halls first), then the others by PFLOPS."""
+    sc = source.scenario if isinstance(source, Plan) else source
+    s = find_site(sc, site)
+    fits = deployable(sc)
+    types = [r.name for r in sc.rack_types if any(r.name in fits[s.name, h.name] for h in s.halls)]
+    if len(types) < 2:
+        return None
+    placed = _placed_pflops(source)
+    here = {r: sum(placed.get((s.name, h.name, r), 0.0) for h in s.halls) for r in types}
+    order = sorted(types, key=lambda r: (-here[r], -find_rack(sc, r).pflops))
+    return order[0], order[1]
 
 
 # -- one hall, one period: deciding a point ------------------------------------------------
@@ -309,6 +349,24 @@ class _Case:
         return self.spend_base_usd + self.a.capex_usd * x + self.b.capex_usd * y
 
 
+def _site_caps(sc: Scenario, site: Site, units: dict) -> tuple[float, float | None]:
+    """The site's facility-water capacity and feed cap (None: no cap) with its site-scope
+    ``units`` (option name -> units) added (kW)."""
+    options = {o.name: o for o in sc.retrofits}
+
+    def added(kind: str) -> float:
+        return sum(options[o].capacity * n for o, n in units.items() if options[o].kind == kind)
+
+    feed = None if site.feed_kw is None else site.feed_kw + added("site_feed")
+    return site.facility_water_kw + added("site_water"), feed
+
+
+def _budget_cap(sc: Scenario) -> float | None:
+    """The one-period snapshot's budget: the tighter of its period cap and total cap."""
+    caps = [c for c in (sc.budgets()[0], sc.budget_usd_total) if c is not None]
+    return min(caps) if caps else None
+
+
 def _case(snap: Plan, hall: str, rack_a: str, rack_b: str, mode: str) -> _Case:
     if mode not in ("none", "plan"):
         raise ValueError(f"unknown retrofit set {mode!r} for a point check")
@@ -348,19 +406,9 @@ def _case(snap: Plan, hall: str, rack_a: str, rack_b: str, mode: str) -> _Case:
         air += usage["room_air"][0]
         water += st.to_cdu_kw + acc.door_heat_kw(st)
     options = {o.name: o for o in sc.retrofits}
-    su = site_units[site.name, p]
-    water_cap = site.facility_water_kw + sum(
-        options[o].capacity * n for o, n in su.items() if options[o].kind == "site_water"
-    )
-    feed_cap = (
-        None
-        if site.feed_kw is None
-        else site.feed_kw
-        + sum(options[o].capacity * n for o, n in su.items() if options[o].kind == "site_feed")
-    )
+    water_cap, feed_cap = _site_caps(sc, site, site_units[site.name, p])
     base_racks = racks[~((racks["site"] == site.name) & (racks["hall"] == h.name))]
     spend_base = float(acc.spend(sc, racks, retrofits, halls)["total_usd"].sum())
-    caps = [c for c in (sc.budgets()[0], sc.budget_usd_total) if c is not None]
     return _Case(
         snap=snap,
         site=site,
@@ -377,9 +425,75 @@ def _case(snap: Plan, hall: str, rack_a: str, rack_b: str, mode: str) -> _Case:
         water_cap_kw=water_cap,
         feed_cap_kw=feed_cap,
         spend_base_usd=spend_base,
-        budget_usd=min(caps) if caps else None,
+        budget_usd=_budget_cap(sc),
         base_tables=(base_racks, retrofits, halls),
         options=options,
+    )
+
+
+def _site_case(snap: Plan, site: Site, a: RackType, b: RackType) -> _Case:
+    """The site's halls pooled into one, with the snapshot's retrofit units, for drawing
+    each rule's boundary as a site total.
+
+    The pooled hall's positions, power, room air and fabric are the sums over the site's
+    halls less what their CPU racks left standing use; its units (CDUs, sidecars, rear
+    doors, power, air, fabric, floors) and its other rack types are summed; its per-rack air
+    limit and floor rating are the largest of any hall. Site water, feed and budget are the
+    site's. Every rule on it is implied by the halls' rules summed, so a point beyond a
+    total's boundary is infeasible; a point within every total may still not fit the halls
+    one by one.
+    """
+    sc = snap.scenario
+    racks = snap.racks
+    ab = (racks["site"] == site.name) & racks["rack_type"].isin([a.name, b.name])
+    others = racks[(racks["site"] == site.name) & ~ab].groupby("rack_type")["count"].sum()
+    base = racks[~ab]
+    state, site_units = acc.states(sc, base, snap.retrofits, snap.halls)
+    p = sc.periods[0]
+    units: dict = defaultdict(int)
+    positions = 0
+    power = air = fabric = 0.0
+    for hall in site.halls:
+        st = state[site.name, hall.name, p]
+        for option, n in st.units.items():
+            units[option] += n
+        cpu = hall.cpu_racks
+        left = (cpu.count - st.cpu_retired) if cpu else 0
+        positions += hall.positions - left
+        power += hall.power_kw - left * (cpu.power_kw if cpu else 0.0)
+        air += hall.air_cooling_kw - left * (cpu.power_kw if cpu else 0.0)
+        fabric += hall.fabric_gbps - left * (cpu.network_gbps if cpu else 0.0)
+    pooled = Hall.model_construct(
+        name=f"{site.name} (all halls)",
+        positions=positions,
+        power_kw=power,
+        air_cooling_kw=air,
+        max_air_rack_kw=max(h.max_air_rack_kw for h in site.halls),
+        floor_kg_per_position=max(h.floor_kg_per_position for h in site.halls),
+        fabric_gbps=fabric,
+        facility_water=any(h.facility_water for h in site.halls),
+        retrofits=None,
+        cpu_racks=None,
+    )
+    water_cap, feed_cap = _site_caps(sc, site, site_units[site.name, p])
+    return _Case(
+        snap=snap,
+        site=site,
+        hall=pooled,
+        a=a,
+        b=b,
+        mode="plan",
+        others=others.to_dict(),
+        units=dict(units),
+        cpu_retired=0,
+        other_it_kw=0.0,
+        other_air_kw=0.0,
+        other_water_kw=0.0,
+        water_cap_kw=water_cap,
+        feed_cap_kw=feed_cap,
+        spend_base_usd=float(acc.spend(sc, base, snap.retrofits, snap.halls)["total_usd"].sum()),
+        budget_usd=_budget_cap(sc),
+        options={o.name: o for o in sc.retrofits},
     )
 
 
@@ -769,97 +883,341 @@ def _largest(ok, hi: int) -> int:
     return lo
 
 
-def _bound(case_or_hall: Hall, rack: RackType) -> int:
-    return case_or_hall.positions // rack.positions
+def _bound(hall: Hall, rack: RackType) -> int:
+    """Most racks of a type that a hall's positions hold."""
+    return hall.positions // rack.positions
 
 
-class _BudgetRegion:
-    """The snapshot's MILP with every rack count fixed but the two of the picture: the
-    largest ``y`` for a given ``x`` that some purchase within the budget allows (retrofit
-    units anywhere, CPU racks retired, rear doors and liquid split all free)."""
+#: model capacity rows (planner.model's Limit.rule) as the rules of a picture
+LIMIT_RULES = {"liquid_cdu": "liquid", "liquid_aalc": "liquid", "budget_total": "budget"}
 
-    def __init__(self, snap: Plan, site: Site, hall: Hall, a: RackType, b: RackType, opts):
+
+def _fix(var, value: float) -> None:
+    """Hold a model variable at one value."""
+    var.lowBound = var.upBound = value
+
+
+def _pin(m, snap: Plan, free: set, mode: str, bare: set, bare_site: int | None) -> None:
+    """Hold in the snapshot's MILP ``m`` what a picture holds.
+
+    Every rack count but the ``free`` (hall index, rack index) pairs is held as in the
+    snapshot. For ``mode`` "plan" and "none" every retrofit unit and CPU retirement is held
+    as in the snapshot too, except that "none" holds the units of the ``bare`` halls (and of
+    site ``bare_site``, when given) at zero; "budget" leaves units and retirements free.
+    Rear doors and the liquid split are always free.
+    """
+    sc = m.scenario
+    names = [r.name for r in sc.rack_types]
+    counts = snap.racks.groupby(["site", "hall", "rack_type"])["count"].sum().to_dict()
+    for (h, r, _t), var in m.n.items():
+        if (h, r) not in free:
+            _, site, hall = m.index.halls[h]
+            _fix(var, counts.get((site.name, hall.name, names[r]), 0))
+    if mode == "budget":
+        return
+    options = [o.name for o in sc.retrofits]
+    units = snap.retrofits.groupby(["site", "hall", "option"])["units"].sum().to_dict()
+    for (h, o, _t), var in m.u.items():
+        _, site, hall = m.index.halls[h]
+        held = units.get((site.name, hall.name, options[o]), 0)
+        _fix(var, 0 if mode == "none" and h in bare else held)
+    for (s, o, _t), var in m.w.items():
+        held = units.get((sc.sites[s].name, "", options[o]), 0)
+        _fix(var, 0 if mode == "none" and s == bare_site else held)
+    retired = snap.halls.groupby(["site", "hall"])["cpu_racks_retired"].sum().to_dict()
+    for (h, _t), var in m.x.items():
+        _, site, hall = m.index.halls[h]
+        _fix(var, retired.get((site.name, hall.name), 0))
+
+
+class _MilpRegion:
+    """A region decided by the snapshot's MILP: racks of types A and B free in ``halls``
+    (one hall, or every hall of a site) with their totals ``x`` and ``y`` over those halls
+    as two more variables, everything else held by :func:`_pin` for the retrofit set
+    ``mode``. A point is feasible when some spread over the halls, rear-door assignment and
+    liquid split (and, for "budget", some purchase within the budget) passes every rule.
+
+    ``site_scope``: "none" also holds the site's site-scope units at zero (the site as it
+    stands). ``explain``: :meth:`stops` names the rules that stop one more rack, from the
+    elastic twin of the model.
+    """
+
+    def __init__(
+        self,
+        snap: Plan,
+        site: Site,
+        halls: Sequence[Hall],
+        a: RackType,
+        b: RackType,
+        mode: str,
+        opts: SolveOptions,
+        *,
+        site_scope: bool = False,
+        explain: bool = False,
+        elastic: bool = False,
+    ):
         from .model import build
 
         if a.name == b.name:
             raise ValueError("rack_a and rack_b must be different rack types")
-        self.opts = opts
+        if mode not in MODES:
+            raise ValueError(f"retrofits must be one of {', '.join(MODES)}, not {mode!r}")
+        self.args = (snap, site, halls, a, b, mode, opts)
+        self.site_scope, self.explain = site_scope, explain
+        self.a, self.b, self.opts = a, b, opts
         sc = snap.scenario
-        self.m = m = build(sc)
-        self.h = next(
-            i
-            for i, (_, s, hh) in enumerate(m.index.halls)
-            if s.name == site.name and hh.name == hall.name
-        )
+        self.m = m = build(sc, elastic=elastic)
+        self.elastic_objective = m.prob.objective
+        wanted = {hall.name for hall in halls}
+        hs = {
+            h
+            for h, (_, s, hall) in enumerate(m.index.halls)
+            if s.name == site.name and hall.name in wanted
+        }
         names = [r.name for r in sc.rack_types]
         ra, rb = names.index(a.name), names.index(b.name)
-        counts = snap.racks.groupby(["site", "hall", "rack_type"])["count"].sum().to_dict()
-        for (h, r, _t), var in m.n.items():
-            if h == self.h and r in (ra, rb):
-                continue
-            _, s, hh = m.index.halls[h]
-            var.lowBound = var.upBound = counts.get((s.name, hh.name, names[r]), 0)
-        self.na = m.n.get((self.h, ra, 0))
-        self.nb = m.n.get((self.h, rb, 0))
-        self.ub = {v.name: v.upBound for v in (self.na, self.nb) if v is not None}
+        s_index = [s.name for s in sc.sites].index(site.name)
+        free = {(h, r) for h in hs for r in (ra, rb)}
+        _pin(m, snap, free, mode, hs, s_index if site_scope else None)
+        self.ta = self._total([m.n[h, ra, 0] for h in sorted(hs) if (h, ra, 0) in m.n], "total_a")
+        self.tb = self._total([m.n[h, rb, 0] for h in sorted(hs) if (h, rb, 0) in m.n], "total_b")
+        self._twin: _MilpRegion | None = None
 
-    def _solve(self, terms) -> float | None:
+    def _total(self, parts: list, name: str):
+        """An integer variable equal to the sum of ``parts``; None when there are none (the
+        rack type can stand in none of the halls)."""
         import pulp
 
+        from .model import expr
+
+        if not parts:
+            return None
+        total = self.m.prob.add_variable(name, 0, sum(v.upBound for v in parts), pulp.LpInteger)
+        total.cap = total.upBound
+        terms = [(v, 1.0) for v in parts] + [(total, -1.0)]
+        self.m.prob.addConstraint(pulp.LpConstraint(expr(terms), pulp.LpConstraintEQ, name, 0))
+        return total
+
+    def _hold(self, total, value: int | None) -> bool:
+        """Hold a total at ``value`` (None: free); False when it cannot take that value."""
+        if total is None:
+            return not value
+        if value is None:
+            total.lowBound, total.upBound = 0, total.cap
+            return True
+        if value > total.cap:
+            return False
+        _fix(total, value)
+        return True
+
+    def _solve(self, terms: list, sense: int, gap_below: float | None = None) -> float | None:
+        """Optimise ``sum(terms)``; None when no decision passes every rule. ``gap_below``:
+        the objective's largest value, to set the relative MIP gap below one unit of it, so
+        that a whole-number objective is the integer optimum."""
+        import pulp
+
+        from .model import expr
         from .solvers import run
 
-        objective = pulp.LpAffineExpression(terms)
-        self.m.prob.sense = pulp.LpMaximize
+        objective = expr(terms)
+        self.m.prob.sense = sense
         self.m.prob.setObjective(objective)
-        if not run(self.m.prob, **self.opts).has_solution:
+        opts = dict(self.opts)
+        if gap_below is not None:
+            opts["mip_gap"] = min(opts.get("mip_gap") or 1.0, 0.5 / (1.0 + gap_below))
+        if not run(self.m.prob, **opts).has_solution:
             return None
         return float(pulp.value(objective) or 0.0)
 
-    def _set(self, var, value: int | None) -> None:
-        if var is None:
-            return
-        if value is None:
-            var.lowBound, var.upBound = 0, self.ub[var.name]
-        else:
-            var.lowBound = var.upBound = value
+    def _most(self, total) -> int:
+        """Largest value of a total with the other held; -1 when nothing passes."""
+        import pulp
+
+        if total is None:
+            found = self._solve(list(self.m.compute.items()), pulp.LpMaximize)
+            return -1 if found is None else 0
+        found = self._solve([(total, 1.0)], pulp.LpMaximize, total.cap)
+        return -1 if found is None else int(round(found))
 
     def largest_y(self, x: int) -> int:
-        if x > 0 and (self.na is None or x > self.ub[self.na.name]):
+        """Largest total of B with a total of ``x`` racks of A (-1: none)."""
+        if not self._hold(self.ta, x):
             return -1
-        self._set(self.na, x)
-        if self.nb is None:
-            return 0 if self._solve(list(self.m.compute.items())) is not None else -1
-        self._set(self.nb, None)
-        best = self._solve([(self.nb, 1.0)])
-        return -1 if best is None else int(round(best))
+        self._hold(self.tb, None)
+        return self._most(self.tb)
 
     def largest_x(self) -> int:
-        if self.na is None:
-            return 0 if self.largest_y(0) >= 0 else -1
-        self._set(self.nb, 0)
-        self._set(self.na, None)
-        best = self._solve([(self.na, 1.0)])
-        return -1 if best is None else int(round(best))
+        """Largest total of A with no rack of B (-1: not even the empty point)."""
+        self._hold(self.tb, 0)
+        self._hold(self.ta, None)
+        return self._most(self.ta)
+
+    def best(self, columns: dict[int, int], step: int) -> tuple[int, int] | None:
+        """The point with the most PFLOPS: the MILP's, or a better sampled column top."""
+        import pulp
+
+        known = [(x, y) for x, y in columns.items() if y >= 0]
+        self._hold(self.ta, None)
+        self._hold(self.tb, None)
+        terms = [(t, r.pflops) for t, r in ((self.ta, self.a), (self.tb, self.b)) if t is not None]
+        if self._solve(terms, pulp.LpMaximize) is not None:
+            known.append(tuple(int(round(t.varValue or 0)) if t else 0 for t in (self.ta, self.tb)))
+        return _best(self.a, self.b, known)
+
+    def shortfall(self, x: int, y: int) -> str:
+        """The rules broken at ``(x, y)`` by the least shortfall that makes it fit (elastic
+        model only: each capacity rule may be exceeded, measured relative to its size), with
+        the halls where they are broken; "" when it fits."""
+        import pulp
+
+        if not (self._hold(self.ta, x) and self._hold(self.tb, y)):
+            return RULE_LABELS["space"]
+        m = self.m
+        m.prob.sense = pulp.LpMinimize
+        m.prob.setObjective(self.elastic_objective)
+        from .solvers import run
+
+        if not run(m.prob, **self.opts).has_solution:
+            return "rear doors, floor or per-rack air density"
+        found: dict = defaultdict(set)
+        for name, f in m.shortfall.items():
+            limit = m.limits[name]
+            if (f.varValue or 0.0) > 1e-6 * max(1.0, limit.scale):
+                where = m.index.halls[limit.hall][2].name if limit.hall is not None else ""
+                found[LIMIT_RULES.get(limit.rule, limit.rule)].add(where)
+        parts = []
+        for rule in [*RULE_LABELS, *sorted(set(found) - set(RULE_LABELS))]:
+            if rule in found:
+                halls = ", ".join(sorted(w for w in found[rule] if w))
+                parts.append(RULE_LABELS.get(rule, rule) + (f" in {halls}" if halls else ""))
+        return ", ".join(parts)
+
+    def stops(self, x: int, y: int) -> tuple[str, str]:
+        """The rules that stop one more rack of type A, and of type B ("" when not
+        ``explain``)."""
+        if not self.explain:
+            return "", ""
+        if self._twin is None:
+            self._twin = _MilpRegion(*self.args, site_scope=self.site_scope, elastic=True)
+        return self._twin.shortfall(x + 1, y), self._twin.shortfall(x, y + 1)
+
+
+class _CheckRegion:
+    """A hall's region with its retrofit units held ("none" or "plan"), decided point by
+    point by the checker (:func:`_check`); a column's top by bisection (closed downwards)."""
+
+    def __init__(self, case: _Case):
+        self.case = case
+        self.a, self.b = case.a, case.b
+        self.extent_x: int | None = None
+        self.extent_y: int | None = None
+
+    def ok(self, x: int, y: int) -> bool:
+        return _check(self.case, x, y)[0]
+
+    def largest_x(self) -> int:
+        if self.extent_x is None:
+            self.extent_x = _largest(lambda x: self.ok(x, 0), _bound(self.case.hall, self.a))
+        return self.extent_x
+
+    def largest_y(self, x: int) -> int:
+        by = _bound(self.case.hall, self.b)
+        if self.extent_y is None:
+            self.extent_y = _largest(lambda y: self.ok(0, y), by)
+        hi = self.extent_y if self.extent_y >= 0 else by
+        return _largest(lambda y: self.ok(x, y), hi)
+
+    def best(self, columns: dict[int, int], step: int) -> tuple[int, int] | None:
+        """The sampled point with the most PFLOPS, refined over the columns within ``step``
+        of it (the best point may sit between two sampled columns)."""
+        best = _best(self.a, self.b, [(x, y) for x, y in columns.items() if y >= 0])
+        if best is None or step <= 1:
+            return best
+        near = range(max(0, best[0] - step), min(best[0] + step, self.largest_x()) + 1)
+        cand = [(x, self.largest_y(x)) for x in near]
+        return _best(self.a, self.b, [p for p in cand if p[1] >= 0] + [best])
+
+    def stops(self, x: int, y: int) -> tuple[str, str]:
+        return _binding(self.case, x, y)
+
+
+def _region(
+    snap: Plan,
+    site: Site,
+    halls: Sequence[Hall],
+    a: RackType,
+    b: RackType,
+    mode: str,
+    opts: SolveOptions,
+    site_scope: bool,
+) -> _MilpRegion | _CheckRegion:
+    """How a region is decided: by the checker for one hall with its units held, else by the
+    MILP (the budget region, and every region of a site)."""
+    if mode not in MODES:
+        raise ValueError(f"retrofits must be one of {', '.join(MODES)}, not {mode!r}")
+    if not site_scope and mode != "budget":
+        return _CheckRegion(_case(snap, f"{site.name}/{halls[0].name}", a.name, b.name, mode))
+    return _MilpRegion(
+        snap, site, halls, a, b, mode, opts, site_scope=site_scope, explain=site_scope
+    )
 
 
 def _opts(solver: str, time_limit_s: float | None, mip_gap: float) -> SolveOptions:
     return {"solver": solver, "time_limit_s": time_limit_s, "mip_gap": mip_gap}
 
 
-def _rack_counts(snap: Plan, site: Site, hall: Hall, a: RackType, b: RackType) -> tuple:
-    here = snap.racks[(snap.racks["site"] == site.name) & (snap.racks["hall"] == hall.name)]
+def _totals(snap: Plan, site: Site, halls: Sequence[Hall], a: RackType, b: RackType) -> tuple:
+    """Racks of types A and B standing in the halls in the snapshot."""
+    names = {h.name for h in halls}
+    here = snap.racks[(snap.racks["site"] == site.name) & snap.racks["hall"].isin(names)]
     by = here.groupby("rack_type")["count"].sum()
     return int(by.get(a.name, 0)), int(by.get(b.name, 0))
 
 
+def _scope(
+    source: Plan | Scenario,
+    sc: Scenario,
+    hall: str | None,
+    site: str | None,
+    rack_a: str | None,
+    rack_b: str | None,
+) -> tuple[Site, list[Hall], RackType, RackType]:
+    """The site, the halls of the picture and its two rack types: one hall (``hall``, by
+    default :func:`default_pair`'s), or every hall of ``site`` (racks by default
+    :func:`site_pair`'s)."""
+    if site is not None and hall is not None:
+        raise ValueError("give a hall or a site, not both")
+    if site is not None:
+        s = find_site(sc, site)
+        halls = list(s.halls)
+        if rack_a is None or rack_b is None:
+            pair = site_pair(source, s.name)
+            if pair is None:
+                raise ValueError(f"site {site!r} has fewer than two deployable rack types")
+            rack_a, rack_b = rack_a or pair[0], rack_b or pair[1]
+    else:
+        if hall is None or rack_a is None or rack_b is None:
+            pair = default_pair(source)
+            if pair is None:
+                raise ValueError("no hall has two deployable rack types: give hall and racks")
+            hall, rack_a, rack_b = hall or pair[0], rack_a or pair[1], rack_b or pair[2]
+        s, h = find_hall(sc, hall)
+        halls = [h]
+    a, b = find_rack(sc, rack_a), find_rack(sc, rack_b)
+    if a.name == b.name:
+        raise ValueError("rack_a and rack_b must be different rack types")
+    return s, halls, a, b
+
+
 def feasible_points(
     source: Plan | Scenario,
-    hall: str,
+    hall: str | None,
     rack_a: str,
     rack_b: str,
     period: str | int | None = None,
     retrofits: Retrofits = "plan",
     *,
+    site: str | None = None,
     x_max: int | None = None,
     y_max: int | None = None,
     step: int | None = None,
@@ -871,51 +1229,53 @@ def feasible_points(
 ) -> pd.DataFrame:
     """Every point of a lattice ``x = 0, step, ..., x_max`` racks of ``rack_a`` by
     ``y = 0, step, ..., y_max`` racks of ``rack_b`` in ``hall`` in ``period`` (default: the
-    last), with whether it is feasible.
+    last), with whether it is feasible. With ``hall=None, site=NAME``, ``x`` and ``y`` are
+    the racks of the two types over all the site's halls, spread over them as the rules
+    allow.
 
-    ``retrofits="none"|"plan"``: each point's tables are built (the hall's rear-door
-    assignment and CDU/AALC split chosen for the point, everything else as in the plan's
-    snapshot, see the module docstring) and checked with planner.accounting
+    One hall, ``retrofits="none"|"plan"``: each point's tables are built (the hall's
+    rear-door assignment and CDU/AALC split chosen for the point, everything else as in the
+    plan's snapshot, see the module docstring) and checked with planner.accounting
     (``check="accounting"``) or ``Plan.verify()`` (``check="verify"``, slower, same
-    answers). ``"budget"``: ``y <= `` the MILP's largest ``y`` for that ``x`` (one solve
-    per lattice column). Bounds default to the hall's positions; ``step`` to keep the
-    lattice within ``max_points``.
+    answers). ``"budget"``, and every retrofit set of a site: ``y <= `` the MILP's largest
+    ``y`` for that ``x`` (one solve per lattice column). Bounds default to the positions of
+    the hall (the site's halls); ``step`` to keep the lattice within ``max_points``.
 
-    Columns: ``site, hall, period, retrofits, rack_a, rack_b, a_racks, b_racks, feasible,
-    broken`` (rules broken, ";"-separated; "" when feasible or for the budget region),
-    ``gpus, pflops, capex_usd`` (of the two rack types at the point).
+    Columns: ``site, hall`` ("" for a site), ``period, retrofits, rack_a, rack_b, a_racks,
+    b_racks, feasible, broken`` (rules broken, ";"-separated; "" when feasible or decided
+    by the MILP), ``gpus, pflops, capex_usd`` (of the two rack types at the point).
     """
+    if retrofits not in MODES:
+        raise ValueError(f"retrofits must be one of {', '.join(MODES)}, not {retrofits!r}")
     snap = snapshot(source, period)
     sc = snap.scenario
-    site, h = find_hall(sc, hall)
-    a, b = find_rack(sc, rack_a), find_rack(sc, rack_b)
-    x_max = _bound(h, a) if x_max is None else x_max
-    y_max = _bound(h, b) if y_max is None else y_max
+    s, halls, a, b = _scope(source, sc, hall, site, rack_a, rack_b)
+    x_max = sum(_bound(h, a) for h in halls) if x_max is None else x_max
+    y_max = sum(_bound(h, b) for h in halls) if y_max is None else y_max
     if step is None:
         step = max(1, math.ceil(math.sqrt((x_max + 1) * (y_max + 1) / max_points)))
     xs = range(0, x_max + 1, step)
     ys = range(0, y_max + 1, step)
     rows = []
-    if retrofits == "budget":
-        region = _BudgetRegion(snap, site, h, a, b, _opts(solver, time_limit_s, mip_gap))
-        for x in xs:
-            top = region.largest_y(x)
-            rows += [(x, y, y <= top, "") for y in ys]
-    elif retrofits in ("none", "plan"):
-        case = _case(snap, f"{site.name}/{h.name}", a.name, b.name, retrofits)
+    if site is None and retrofits != "budget":
+        case = _case(snap, f"{s.name}/{halls[0].name}", a.name, b.name, retrofits)
         for x in xs:
             for y in ys:
                 ok, broken = _check(case, x, y, check)
                 rows.append((x, y, ok, ";".join(broken)))
     else:
-        raise ValueError(f"retrofits must be one of {', '.join(MODES)}, not {retrofits!r}")
+        opts = _opts(solver, time_limit_s, mip_gap)
+        region = _MilpRegion(snap, s, halls, a, b, retrofits, opts, site_scope=site is not None)
+        for x in xs:
+            top = region.largest_y(x)
+            rows += [(x, y, y <= top, "") for y in ys]
     df = pd.DataFrame(rows, columns=["a_racks", "b_racks", "feasible", "broken"])
     df.insert(0, "rack_b", b.name)
     df.insert(0, "rack_a", a.name)
     df.insert(0, "retrofits", retrofits)
     df.insert(0, "period", sc.periods[0])
-    df.insert(0, "hall", h.name)
-    df.insert(0, "site", site.name)
+    df.insert(0, "hall", "" if site is not None else halls[0].name)
+    df.insert(0, "site", s.name)
     df["gpus"] = a.gpus * df["a_racks"] + b.gpus * df["b_racks"]
     df["pflops"] = a.pflops * df["a_racks"] + b.pflops * df["b_racks"]
     df["capex_usd"] = a.capex_usd * df["a_racks"] + b.capex_usd * df["b_racks"]
@@ -927,20 +1287,20 @@ class FeasibleRegion:
     """What a feasible-region picture shows (see :func:`feasible_region`)."""
 
     site: str
-    hall: str
+    hall: str  # "" for a site's picture
     period: str
     rack_a: str
     rack_b: str
     scenario_name: str
     #: ``retrofits, a_racks, b_racks_max``: the largest feasible y for each sampled x
-    #: (-1: none), per retrofit set
+    #: (-1: none), per retrofit set; non-increasing in x, and every marked point's x is one
     columns: pd.DataFrame
     #: ``rule, unit, a_racks, b_racks, slack``: each rule's slack with the plan's retrofit
-    #: set on a grid (the zero contour is the rule's boundary)
+    #: set on a grid (the zero contour is the rule's boundary; for a site, the site total)
     rules: pd.DataFrame
-    #: ``kind, label, a_racks, b_racks, stops_a, stops_b, pflops, gpus``: the plan's point
-    #: (kind "optimum") and the best point (most PFLOPS) of each region (kind: its retrofit
-    #: set), with the rules that stop one more rack of type A (``stops_a``) and of type B
+    #: ``kind, label, a_racks, b_racks, stops_a, stops_b``: the plan's point (kind
+    #: "optimum") and the best point (most PFLOPS) of each region (kind: its retrofit set),
+    #: with the rules that stop one more rack of type A (``stops_a``) and of type B
     points: pd.DataFrame
     x_limit: float
     y_limit: float
@@ -948,6 +1308,39 @@ class FeasibleRegion:
     #: ``(period, a_racks, b_racks)`` standing in the hall in the period before (racks are
     #: never removed, so a plan reaches only points at or above these), or None
     previous: tuple[str, int, int] | None = None
+    #: "hall" (one hall) or "site" (racks summed over the site's halls)
+    scope: str = "hall"
+    #: the halls of the picture
+    halls: tuple[str, ...] = ()
+
+
+def _columns_of(top: int, columns: int, extents: Iterable[int], px: int) -> set[int]:
+    """The sampled columns: ``columns`` evenly spaced over ``0..top``, each region's widest
+    column and the plan's ``px``."""
+    n = min(columns, top + 1)
+    out = {int(round(v)) for v in np.linspace(0, top, n)}
+    return out | {v for v in extents if v >= 0} | {px}
+
+
+def _fill(regions: dict, extent_x: dict, tops: dict, xs: Iterable[int]) -> None:
+    """Each region's largest y on the columns ``xs`` it does not know yet (-1 beyond the
+    region's widest column)."""
+    for m, region in regions.items():
+        for x in sorted(set(xs)):
+            if x not in tops[m]:
+                tops[m][x] = region.largest_y(x) if x <= extent_x[m] else -1
+
+
+def _closed(tops: dict[int, int]) -> dict[int, int]:
+    """Column tops made non-increasing in x. A region closed downwards that holds (x', y)
+    holds (x, y) for every x < x', so a point found in a later column holds in every earlier
+    one (this changes a column only when a solve stopped short of its optimum)."""
+    out: dict[int, int] = {}
+    most = -1
+    for x in sorted(tops, reverse=True):
+        most = max(most, tops[x])
+        out[x] = most
+    return dict(sorted(out.items()))
 
 
 def feasible_region(
@@ -957,6 +1350,7 @@ def feasible_region(
     rack_b: str | None = None,
     period: str | int | None = None,
     *,
+    site: str | None = None,
     columns: int = 60,
     grid: int = 81,
     modes: Sequence[str] = MODES,
@@ -966,96 +1360,54 @@ def feasible_region(
 ) -> FeasibleRegion:
     """The data of a feasible-region picture: for each retrofit set in ``modes`` the largest
     feasible ``y`` on up to ``columns`` sampled values of ``x`` (exact per column: the
-    regions are closed downwards), each rule's slack with the plan's retrofits on a
-    ``grid`` x ``grid`` lattice, the plan's point and each region's best point.
+    regions are closed downwards) plus the columns of every marked point, each rule's slack
+    with the plan's retrofits on a ``grid`` x ``grid`` lattice, the plan's point and each
+    region's best point.
 
-    ``hall``, ``rack_a``, ``rack_b`` default to :func:`default_pair`. The budget region
-    costs one MILP solve of the period's snapshot per sampled column.
+    ``hall``, ``rack_a``, ``rack_b`` default to :func:`default_pair`. With ``site=NAME``
+    (and no hall) the picture is of the racks of two types over all the site's halls
+    (racks default to :func:`site_pair`): every region is decided by the MILP, and the
+    rules' boundaries are site totals. A MILP region costs one solve of the period's
+    snapshot per sampled column.
     """
-    if hall is None or rack_a is None or rack_b is None:
-        pair = default_pair(source)
-        if pair is None:
-            raise ValueError("no hall has two deployable rack types: give hall and racks")
-        hall = hall or pair[0]
-        rack_a = rack_a or pair[1]
-        rack_b = rack_b or pair[2]
     snap = snapshot(source, period)
     sc = snap.scenario
-    site, h = find_hall(sc, hall)
-    a, b = find_rack(sc, rack_a), find_rack(sc, rack_b)
-    key = f"{site.name}/{h.name}"
-    cases = {m: _case(snap, key, a.name, b.name, m) for m in modes if m != "budget"}
-    budget = (
-        _BudgetRegion(snap, site, h, a, b, _opts(solver, time_limit_s, mip_gap))
-        if "budget" in modes
-        else None
-    )
-    bx, by = _bound(h, a), _bound(h, b)
-
-    def ok(case, x, y) -> bool:
-        return _check(case, x, y)[0]
-
-    extent_x, extent_y = {}, {}
-    for m, case in cases.items():
-        extent_x[m] = _largest(lambda x, c=case: ok(c, x, 0), bx)
-        extent_y[m] = _largest(lambda y, c=case: ok(c, 0, y), by)
-    if budget is not None:
-        extent_x["budget"] = budget.largest_x()
-        extent_y["budget"] = budget.largest_y(0)
-    px, py = _rack_counts(snap, site, h, a, b) if isinstance(source, Plan) else (0, 0)
+    s, halls, a, b = _scope(source, sc, hall, site, rack_a, rack_b)
+    site_scope = site is not None
+    scope = "site" if site_scope else "hall"
+    opts = _opts(solver, time_limit_s, mip_gap)
+    regions = {m: _region(snap, s, halls, a, b, m, opts, site_scope) for m in modes}
+    extent_x = {m: r.largest_x() for m, r in regions.items()}
+    px, py = _totals(snap, s, halls, a, b) if isinstance(source, Plan) else (0, 0)
     top_x = max([px, 1, *extent_x.values()])
-    n_cols = min(columns, top_x + 1)
-    xs = {int(round(v)) for v in np.linspace(0, top_x, n_cols)}
-    xs |= {v for v in extent_x.values() if v >= 0} | {px}
-    xs = sorted(xs)
-
-    rows = []
-    ymax: dict = {}
-    for m in modes:
-        for x in xs:
-            if x > extent_x.get(m, -1):
-                top = -1
-            elif m == "budget":
-                top = budget.largest_y(x)
-            else:
-                case = cases[m]
-                hi = extent_y[m] if extent_y[m] >= 0 else by
-                top = _largest(lambda y, c=case, x=x: ok(c, x, y), hi)
-            ymax[m, x] = top
-            rows.append((m, x, top))
+    tops: dict = {m: {} for m in regions}
+    _fill(regions, extent_x, tops, _columns_of(top_x, columns, extent_x.values(), px))
+    step = math.ceil(top_x / max(min(columns, top_x + 1) - 1, 1))
+    best = {m: r.best(tops[m], step) for m, r in regions.items()}
+    _fill(regions, extent_x, tops, [p[0] for p in best.values() if p is not None])
+    tops = {m: _closed(t) for m, t in tops.items()}
+    rows = [(m, x, top) for m in regions for x, top in tops[m].items()]
     cols = pd.DataFrame(rows, columns=["retrofits", "a_racks", "b_racks_max"])
 
-    top_y = max([py, 1, *extent_y.values()])
+    top_y = max([py, 1, *(max(t.values()) for t in tops.values())])
     x_limit = top_x * 1.06 + 1
     y_limit = top_y * 1.06 + 1
     # rule slacks with the plan's retrofit set (none for a scenario: no plan, no units)
-    rule_case = cases.get("plan") or _case(snap, key, a.name, b.name, "plan")
-    gx = np.linspace(-0.5, x_limit, grid)
-    gy = np.linspace(-0.5, y_limit, grid)
-    slack_rows = []
-    for yv in gy:
-        for xv in gx:
-            for rule, s in _alone_slacks(rule_case, float(xv), float(yv)).items():
-                if math.isfinite(s):
-                    slack_rows.append((rule, RULE_UNITS[rule], xv, yv, s))
-    rules = pd.DataFrame(slack_rows, columns=["rule", "unit", "a_racks", "b_racks", "slack"])
+    if site_scope:
+        rule_case = _site_case(snap, s, a, b)
+        plan_region = regions.get("plan") or _region(snap, s, halls, a, b, "plan", opts, True)
+    else:
+        plan_region = regions.get("plan") or _region(snap, s, halls, a, b, "plan", opts, False)
+        rule_case = plan_region.case
+    rules = _rule_slacks(rule_case, x_limit, y_limit, grid)
 
     points = []
     if isinstance(source, Plan):
-        points.append(("optimum", "the plan", px, py, *_binding(rule_case, px, py)))
-    for m in modes:
-        best = _best(a, b, [(x, ymax[m, x]) for x in xs if ymax[m, x] >= 0])
-        if best is None:
-            continue
-        # refine between sampled columns: the best point may sit between two of them
-        step = math.ceil(top_x / max(n_cols - 1, 1))
-        if m != "budget" and step > 1:
-            hi = extent_y[m] if extent_y[m] >= 0 else by
-            near = range(max(0, best[0] - step), min(best[0] + step, extent_x[m]) + 1)
-            cand = [(x, _largest(lambda y, c=cases[m], x=x: ok(c, x, y), hi)) for x in near]
-            best = _best(a, b, [p for p in cand if p[1] >= 0] + [best])
-        binding = _binding(cases[m], *best) if m in cases else ("", "")
-        points.append((m, MODE_LABELS[m], best[0], best[1], *binding))
+        points.append(("optimum", "the plan", px, py, *plan_region.stops(px, py)))
+    for m, region in regions.items():
+        found = _best(a, b, [(x, y) for x, y in tops[m].items() if y >= 0])
+        if found is not None:
+            points.append((m, mode_label(m, scope), *found, *region.stops(*found)))
     pts = pd.DataFrame(
         points, columns=["kind", "label", "a_racks", "b_racks", "stops_a", "stops_b"]
     )
@@ -1065,11 +1417,11 @@ def feasible_region(
     t = period_index(source.scenario if isinstance(source, Plan) else source, period)
     if isinstance(source, Plan) and t > 0:
         before = snapshot(source, t - 1)
-        previous = (before.scenario.periods[0], *_rack_counts(before, site, h, a, b))
+        previous = (before.scenario.periods[0], *_totals(before, s, halls, a, b))
     return FeasibleRegion(
         previous=previous,
-        site=site.name,
-        hall=h.name,
+        site=s.name,
+        hall="" if site_scope else halls[0].name,
         period=sc.periods[0],
         rack_a=a.name,
         rack_b=b.name,
@@ -1080,10 +1432,27 @@ def feasible_region(
         x_limit=x_limit,
         y_limit=y_limit,
         unit_pflops=(a.pflops, b.pflops),
+        scope=scope,
+        halls=tuple(h.name for h in halls),
     )
 
 
+def _rule_slacks(case: _Case, x_limit: float, y_limit: float, grid: int) -> pd.DataFrame:
+    """Each rule's slack (:func:`_alone_slacks`) on a ``grid`` x ``grid`` lattice over the
+    picture; its zero contour is the rule's boundary."""
+    gx = np.linspace(-0.5, x_limit, grid)
+    gy = np.linspace(-0.5, y_limit, grid)
+    rows = []
+    for yv in gy:
+        for xv in gx:
+            for rule, s in _alone_slacks(case, float(xv), float(yv)).items():
+                if math.isfinite(s):
+                    rows.append((rule, RULE_UNITS[rule], xv, yv, s))
+    return pd.DataFrame(rows, columns=["rule", "unit", "a_racks", "b_racks", "slack"])
+
+
 def _best(a: RackType, b: RackType, pts: Iterable[tuple[int, int]]) -> tuple[int, int] | None:
+    """The point with the most PFLOPS (fewest racks among equals)."""
     pts = list(pts)
     if not pts:
         return None

@@ -487,6 +487,13 @@ def plot(
         str | None,
         typer.Option(help="feasible: hall name (or site/hall) [default: first fitting hall]."),
     ] = None,
+    site: Annotated[
+        str | None,
+        typer.Option(
+            help="feasible: a site: racks summed over its halls (instead of --hall).",
+            show_default=False,
+        ),
+    ] = None,
     racks: Annotated[
         str | None,
         typer.Option(
@@ -538,7 +545,7 @@ def plot(
     sets: Sets = None,
 ) -> None:
     """Draw one plot of a scenario (solving it as needed) as a PNG: feasible build-outs of
-    two rack types in a hall, compute-cost frontier, build-out timeline, utilisation heat
+    two rack types in a hall or a site, compute-cost frontier, build-out timeline, utilisation heat
     map or bandwidth sensitivity."""
     plan = None if sets else _plan_file(config)
     scenario = plan.scenario if plan is not None else _with_sets(config, _load(config), sets)
@@ -580,7 +587,7 @@ def plot(
         with err.status(f"Drawing {kind.value}...", spinner="dots"):
             if kind == PlotKind.feasible:
                 a, b = pair if pair else (None, None)
-                ax = plots.feasible_region(plan, hall, a, b, period, **opts)
+                ax = plots.feasible_region(plan, hall, a, b, period, site=site, **opts)
             elif kind == PlotKind.frontier:
                 source = plan if plan is not None else scenario
                 ax = plots.frontier(

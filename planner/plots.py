@@ -62,6 +62,19 @@ RULE_STYLE = {
     "feed": ("#999933", (0, (6, 1, 6, 1, 1, 1))),
     "budget": ("#882255", (0, (14, 2, 2, 2))),
 }
+#: how a hall rule's boundary reads in a site's picture (the pooled halls, see
+#: planner.analysis._site_case)
+SITE_TOTAL_RULES = {
+    "space": "site total",
+    "power": "site total",
+    "room_air": "site total",
+    "liquid": "site total",
+    "rdhx": "site total",
+    "network": "site total",
+    "floor": "no hall",
+    "air_density": "no hall",
+    "lead_time": "no hall",
+}
 #: (colour, hatch, marker) of each region in feasible-region pictures
 REGION_STYLE = {
     "budget": ("#56B4E9", "..", "D"),
@@ -187,7 +200,7 @@ def feasible_region(
     ax = _axes(ax, (11.5, 6.5))
     handles: list = []
     outer = None
-    # small lattices: every point a cell; large ones: a staircase through the points
+    # every region is the union of one-rack cells around the points it is known to hold
     cells = region.x_limit * region.y_limit <= 1600
     for mode in ("budget", "plan", "none"):
         cols = region.columns[region.columns["retrofits"] == mode]
@@ -198,12 +211,7 @@ def feasible_region(
         colour, hatch, _ = REGION_STYLE[mode]
         xs = cols["a_racks"].to_numpy(dtype=float)
         ys = cols["b_racks_max"].to_numpy(dtype=float)
-        if cells:
-            px, py = _cell_outline(xs, ys)
-        else:
-            # "pre" steps: every corner is a feasible point, so the shape stays inside
-            # every rule's boundary (racks only ever add to what a rule counts)
-            px, py = _staircase(xs, ys)
+        px, py = _outline(xs, ys)
         ax.fill(px, py, facecolor=colour, alpha=0.35, edgecolor="none", zorder=1)
         ax.fill(px, py, facecolor="none", edgecolor=colour, hatch=hatch, lw=0.0, zorder=1.1)
         ax.plot(px, py, color=colour, linewidth=1.4, zorder=1.2)
@@ -216,15 +224,18 @@ def feasible_region(
                 alpha=0.6,
                 hatch=hatch,
                 edgecolor=colour,
-                label=an.MODE_LABELS[mode],
+                label=an.mode_label(mode, region.scope),
             )
         )
     # integer points, when few enough to see
-    if outer is not None and region.x_limit * region.y_limit <= 1600:
+    if outer is not None and cells:
+        xs = outer["a_racks"].to_numpy(dtype=int)
+        ys = outer["b_racks_max"].to_numpy(dtype=int)
         px, py = [], []
-        for x, top in zip(outer["a_racks"], outer["b_racks_max"], strict=True):
-            px += [x] * (int(top) + 1)
-            py += list(range(int(top) + 1))
+        for x in range(int(xs.max()) + 1):
+            top = int(ys[xs >= x].max())  # held by a column at or right of x: closed downwards
+            px += [x] * (top + 1)
+            py += list(range(top + 1))
         ax.scatter(px, py, s=5, color="#333333", zorder=1.5, linewidths=0)
         handles.append(
             Line2D([], [], marker="o", ls="none", color="#333333", ms=3, label="feasible point")
@@ -278,41 +289,53 @@ def feasible_region(
         handles.append(Line2D([], [], ms=size * 0.75, label=label, **style))
     ax.set_xlim(-0.03 * region.x_limit - 0.5, region.x_limit)
     ax.set_ylim(-0.03 * region.y_limit - 0.5, region.y_limit)
-    ax.set_xlabel(f"{region.rack_a} racks (count; {a_pf:g} PFLOPS each)")
-    ax.set_ylabel(f"{region.rack_b} racks (count; {b_pf:g} PFLOPS each)")
-    ax.set_title(
-        f"Feasible build-outs of {region.hall} ({region.site}), {region.period}\n"
-        f"{region.scenario_name}: other racks as planned; lines: each rule's limit "
-        "with the plan's retrofits",
-        fontsize="medium",
-    )
+    where = " over the site's halls" if region.scope == "site" else ""
+    ax.set_xlabel(f"{region.rack_a} racks{where} (count; {a_pf:g} PFLOPS each)")
+    ax.set_ylabel(f"{region.rack_b} racks{where} (count; {b_pf:g} PFLOPS each)")
+    ax.set_title(_feasible_title(region), fontsize="medium")
     ax.grid(True, color="#DDDDDD", linewidth=0.6, zorder=0)
     ax.set_axisbelow(True)
     _legend_outside(ax, handles, title="regions, points and limits", title_fontsize="small")
     return ax
 
 
-def _staircase(xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Outline through the sampled columns' top points, each top held back to the previous
-    column ("pre" steps): with tops that never rise, every corner is a feasible point."""
-    px, py = [xs[0], xs[0]], [0.0, ys[0]]
-    for i in range(1, len(xs)):
-        px += [xs[i - 1], xs[i]]
-        py += [ys[i], ys[i]]
-    px.append(xs[-1])
-    py.append(0.0)
-    return np.array(px), np.array(py)
+def _feasible_title(region: an.FeasibleRegion) -> str:
+    """Title of a feasible-region picture: what is drawn, where, when."""
+    if region.scope == "site":
+        halls = textwrap.shorten(", ".join(region.halls), 40, placeholder=", ...")
+        return (
+            f"Feasible build-outs of site {region.site} ({len(region.halls)} halls: {halls}), "
+            f"{region.period}\n{region.scenario_name}: racks summed over the halls, spread as "
+            "the rules allow;\nother racks as planned; lines: site totals with the plan's "
+            "retrofits"
+        )
+    return (
+        f"Feasible build-outs of {region.hall} ({region.site}), {region.period}\n"
+        f"{region.scenario_name}: other racks as planned; lines: each rule's limit "
+        "with the plan's retrofits"
+    )
 
 
-def _cell_outline(xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Outline of the cells (one rack square around each point) of the columns
-    ``x in xs`` with points ``0..y``; ``xs`` are consecutive whole numbers."""
-    px, py = [xs[0] - 0.5], [-0.5]
-    for x, y in zip(xs, ys, strict=True):
-        px += [x - 0.5, x + 0.5]
-        py += [y + 0.5, y + 0.5]
-    px.append(xs[-1] + 0.5)
-    py.append(-0.5)
+def _rule_label(rule: str, scope: str) -> str:
+    """A rule's legend label; in a site's picture the hall rules are drawn as site totals."""
+    label = f"limit: {an.RULE_LABELS[rule]}"
+    if scope == "site" and rule in SITE_TOTAL_RULES:
+        return f"{label} ({SITE_TOTAL_RULES[rule]})"
+    return label
+
+
+def _outline(xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Outline of the union of one-rack cells around the points ``(x, y)`` with ``x <= xs[i]``
+    and ``y <= ys[i]`` for some sampled column i: the points a region closed downwards is
+    known to hold. Every sampled point, the plan's and each best point among them, lies
+    inside it; between sampled columns the region may reach higher than drawn."""
+    order = np.argsort(xs)
+    xs, ys = np.asarray(xs, dtype=float)[order], np.asarray(ys, dtype=float)[order]
+    tops = np.maximum.accumulate(ys[::-1])[::-1]  # the highest column at or right of each
+    px, py = [-0.5, -0.5], [-0.5, tops[0] + 0.5]
+    for i in range(len(xs)):
+        px += [xs[i] + 0.5, xs[i] + 0.5]
+        py += [tops[i] + 0.5, tops[i + 1] + 0.5 if i + 1 < len(xs) else -0.5]
     return np.array(px), np.array(py)
 
 
@@ -350,7 +373,7 @@ def _rule_lines(ax: Axes, region: an.FeasibleRegion) -> list:
                     color=colour,
                     linestyle=style,
                     linewidth=1.8,
-                    label=f"limit: {an.RULE_LABELS[rule]}",
+                    label=_rule_label(rule, region.scope),
                 )
             )
     return handles
