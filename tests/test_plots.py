@@ -18,10 +18,12 @@ matplotlib.use("Agg")
 
 import matplotlib.image as mpimg  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 import yaml  # noqa: E402
 from conftest import tiny_scenario_dict, write_scenario  # noqa: E402
+from matplotlib.path import Path as MplPath  # noqa: E402
 from typer.testing import CliRunner  # noqa: E402
 
 import planner  # noqa: E402
@@ -224,6 +226,37 @@ def test_feasible_region_marks_the_plan_and_its_limits():
     assert best.loc["plan", "pflops"] >= best.loc["optimum", "pflops"]
     assert best.loc["none", "pflops"] == 0
     assert {"rdhx", "power"} <= set(region.rules["rule"])
+
+
+def _drawn(region: an.FeasibleRegion, kind: str) -> MplPath:
+    """The outline a region is drawn with (cells around the points its columns hold)."""
+    cols = region.columns[
+        (region.columns["retrofits"] == kind) & (region.columns["b_racks_max"] >= 0)
+    ]
+    xs, ys = plots._outline(cols["a_racks"].to_numpy(), cols["b_racks_max"].to_numpy())
+    return MplPath(np.column_stack([xs, ys]))
+
+
+def test_marked_points_lie_inside_the_regions_drawn():
+    """On 12 sampled columns the best point with the plan's retrofits (4 cool-air + 4
+    liquid racks) used to sit between two columns, above the drawn edge. Every marked
+    point's column is sampled now: it lies inside each region that holds it (the plan's
+    point in the plan and budget regions), and the drawn region holds no infeasible point."""
+    plan = door_hall_plan()
+    region = an.feasible_region(plan, "h", "cool-air", "liquid", columns=12, grid=11)
+    top = {(m, x): y for m, x, y in region.columns.itertuples(index=False)}
+    pts = region.points.set_index("kind")
+    assert (pts.loc["plan", "a_racks"], pts.loc["plan", "b_racks"]) == (4, 4)
+    assert len(region.columns) < 3 * 31  # sampled, not every column
+    for kind, row in pts.iterrows():
+        for m in ("plan", "budget") if kind == "optimum" else (kind,):
+            assert top[m, row["a_racks"]] >= row["b_racks"], (kind, m)
+            assert _drawn(region, m).contains_point((row["a_racks"], row["b_racks"])), (kind, m)
+    df = an.feasible_points(plan, "h", "cool-air", "liquid", x_max=30, y_max=30, step=1)
+    drawn = _drawn(region, "plan")
+    inside = [drawn.contains_point(p) for p in zip(df["a_racks"], df["b_racks"], strict=True)]
+    assert not (pd.Series(inside) & ~df["feasible"]).any()
+    assert sum(inside) > 10
 
 
 # -- the frontier --------------------------------------------------------------------------
