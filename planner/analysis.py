@@ -4,10 +4,12 @@ Nothing here draws; :mod:`planner.plots` draws what these functions return, and 
 check these tables. Column names carry their unit (``spend_usd``, ``pflops_periods``).
 
 * :func:`feasible_points` / :func:`feasible_region`: which whole-number mixes of two rack
-  types one hall can take in one period. For the hall as it stands and with the plan's
-  retrofits, each point is decided by building the candidate's tables and checking them
-  with :mod:`planner.accounting` (or, with ``check="verify"``, with :meth:`Plan.verify`),
-  never with the MILP. The "most the budget can buy" region is found with the MILP.
+  types one hall (or, with ``site=``, one site's halls together) can take in one period.
+  For a hall as it stands and with the plan's retrofits, each point is decided by
+  building the candidate's tables and checking them with :mod:`planner.accounting` (or,
+  with ``check="verify"``, with :meth:`Plan.verify`), never with the MILP. The "most the
+  budget can buy" region, and every region of a site (the racks spread over its halls as
+  the rules allow), are found with the MILP, one solve per column.
 * :func:`frontier`: most compute against budget (or least spend against a GPU target), one
   :func:`planner.solve` per point.
 * :func:`timeline`: racks, GPUs and PFLOPS operating per period, retrofits as they
