@@ -1072,8 +1072,11 @@ class _MilpRegion:
         the halls where they are broken; "" when it fits."""
         import pulp
 
-        if not (self._hold(self.ta, x) and self._hold(self.tb, y)):
-            return RULE_LABELS["space"]
+        for total, rack, n in ((self.ta, self.a, x), (self.tb, self.b, y)):
+            if total is None and n:
+                return _absent(rack)
+            if not self._hold(total, n):
+                return RULE_LABELS["space"]
         m = self.m
         m.prob.sense = pulp.LpMinimize
         m.prob.setObjective(self.elastic_objective)
@@ -1102,6 +1105,13 @@ class _MilpRegion:
         if self._twin is None:
             self._twin = _MilpRegion(*self.args, site_scope=self.site_scope, elastic=True)
         return self._twin.shortfall(x + 1, y), self._twin.shortfall(x, y + 1)
+
+
+def _absent(rack: RackType) -> str:
+    """Why a rack type can stand in none of a picture's halls in the snapshot."""
+    if rack.lead_periods > 0:
+        return RULE_LABELS["lead_time"]
+    return "no hall can take it (floor, per-rack air density or liquid cooling)"
 
 
 class _CheckRegion:

@@ -180,13 +180,14 @@ def feasible_region(
     ax: Axes | None = None,
     **options: Any,
 ) -> Axes:
-    """Whole-number mixes of two rack types one hall can take, as nested regions (the
-    hall as it stands, with the plan's retrofits, with the most the budget can buy), each
-    rule's boundary for the plan's retrofit set, the plan's point and each region's best.
+    """Whole-number mixes of two rack types one hall (or, with ``site=NAME``, a site's
+    halls together) can take, as nested regions (as it stands, with the plan's retrofits,
+    with the most the budget can buy), each rule's boundary for the plan's retrofit set
+    (site totals for a site), the plan's point and each region's best.
 
     ``data``: a :class:`planner.analysis.FeasibleRegion`, or a plan / scenario passed to
     :func:`planner.analysis.feasible_region` with ``hall``, ``rack_a``, ``rack_b``,
-    ``period`` and ``options`` (``columns``, ``grid``, ``modes``, ``solver``,
+    ``period`` and ``options`` (``site``, ``columns``, ``grid``, ``modes``, ``solver``,
     ``time_limit_s``, ``mip_gap``).
     """
     from matplotlib.lines import Line2D
