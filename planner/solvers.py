@@ -126,21 +126,79 @@ def _silence_highs_banner() -> None:
         os.close(saved)
 
 
-class _StartedHiGHS(pulp.HiGHS):
-    """PuLP's HiGHS interface, handing HiGHS a starting solution before it runs."""
+class _BulkHiGHS(pulp.HiGHS):
+    """PuLP's HiGHS interface, handing the whole model to HiGHS in three array calls.
 
-    def __init__(self, start: dict[str, float], **options):
+    PuLP 3.x passes columns and rows one call each (``addCol``/``addRow``), a Python
+    round-trip per row that costs seconds at fleet size; here columns, integrality and the
+    row-wise matrix go over in bulk, in the order ``prob.writeMPS`` writes them, so a model
+    read back from that MPS file is the same model. ``start`` (variable name -> value) is
+    handed to HiGHS as its first incumbent.
+    """
+
+    def __init__(self, start: dict[str, float] | None = None, **options):
         super().__init__(**options)
         self.start_values = start
 
-    def callSolver(self, lp):
+    def buildSolverModel(self, lp):
         import highspy
+        import numpy as np
 
-        solution = highspy.HighsSolution()
-        solution.col_value = [float(self.start_values.get(v.name) or 0.0) for v in lp.variables()]
-        solution.value_valid = True
-        lp.solverModel.setSolution(solution)
-        super().callSolver(lp)
+        inf = highspy.kHighsInf
+        variables = lp.variables()
+        for i, var in enumerate(variables):
+            var.index = i
+        sign = -1.0 if lp.sense == pulp.LpMaximize else 1.0
+        objective = lp.objective if lp.objective is not None else {}
+
+        def bound(value, default):
+            return default if value is None else value
+
+        h = lp.solverModel
+        n = len(variables)
+        h.addVars(
+            n,
+            np.array([bound(v.lowBound, -inf) for v in variables], dtype=float),
+            np.array([bound(v.upBound, inf) for v in variables], dtype=float),
+        )
+        h.changeColsCost(
+            n,
+            np.arange(n, dtype=np.int32),
+            np.array([sign * objective.get(v, 0.0) for v in variables], dtype=float),
+        )
+        integer = [v.index for v in variables if v.cat == pulp.LpInteger] if self.mip else []
+        if integer:
+            h.changeColsIntegrality(
+                len(integer),
+                np.array(integer, dtype=np.int32),
+                np.full(len(integer), highspy.HighsVarType.kInteger),
+            )
+        rows = lp.constraints()
+        starts, indices, values, lower, upper = [], [], [], [], []
+        for i, row in enumerate(rows):
+            row.index = i
+            starts.append(len(indices))
+            for var, coef in row.items():
+                if coef:
+                    indices.append(var.index)
+                    values.append(coef)
+            lower.append(bound(row.getLb(), -inf))
+            upper.append(bound(row.getUb(), inf))
+        if rows:
+            h.addRows(
+                len(rows),
+                np.array(lower, dtype=float),
+                np.array(upper, dtype=float),
+                len(indices),
+                np.array(starts, dtype=np.int32),
+                np.array(indices, dtype=np.int32),
+                np.array(values, dtype=float),
+            )
+        if self.start_values:
+            solution = highspy.HighsSolution()
+            solution.col_value = [float(self.start_values.get(v.name) or 0.0) for v in variables]
+            solution.value_valid = True
+            h.setSolution(solution)
 
 
 def _run_highs(prob, time_limit_s, mip_gap, msg, start=None) -> SolveResult:
@@ -151,7 +209,7 @@ def _run_highs(prob, time_limit_s, mip_gap, msg, start=None) -> SolveResult:
 
     options = dict(msg=msg, timeLimit=time_limit_s, gapRel=mip_gap, threads=_threads())
     options["random_seed"] = 0
-    engine = _StartedHiGHS(start, **options) if start else pulp.HiGHS(**options)
+    engine = _BulkHiGHS(start, **options)
     if not engine.available():
         raise SolverUnavailable("HiGHS is not installed: pip install highspy")
     prob.solve(engine)
