@@ -247,6 +247,40 @@ def schema(
         out.print(f"Wrote {output}")
 
 
+@app.command()
+def synth(
+    sites: Annotated[int, typer.Option(min=1, help="Number of sites.")] = 3,
+    halls_per_site: Annotated[int, typer.Option(min=1, help="Halls at each site.")] = 4,
+    periods: Annotated[int, typer.Option(min=1, help="Quarters, from 2025Q1.")] = 12,
+    seed: Annotated[int, typer.Option(help="Random seed: same seed, same fleet.")] = 0,
+    output: Annotated[
+        Path | None,
+        typer.Option("--out", help="Write the scenario to this YAML file.", show_default=False),
+    ] = None,
+) -> None:
+    """Write a synthetic fleet scenario (valid and realistic, for benchmarks and sweeps)."""
+    import yaml
+
+    from .synth import fleet_document
+
+    doc = fleet_document(sites, halls_per_site, periods, seed)
+    header = (
+        f"# {doc['name']}: a synthetic fleet from `planner synth --sites {sites} "
+        f"--halls-per-site {halls_per_site} --periods {periods} --seed {seed}`\n"
+        "# (ranges: planner/synth.py; catalogue as configs/meta-2023-retrofit.yaml)\n"
+    )
+    text = header + yaml.safe_dump(doc, sort_keys=False, width=100)
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    output.write_text(text, encoding="utf-8")
+    err.print(
+        f"Wrote {output}: {sites * halls_per_site} halls at {sites} site(s), "
+        f"{periods} quarter(s), seed {seed}.",
+        highlight=False,
+    )
+
+
 def _solved(source, scenario, solver: str, time_limit, gap, msg: bool = False) -> Plan:
     """Solve with a spinner; exit 3 (with the diagnosis) when infeasible, 1 without a plan."""
     try:

@@ -51,12 +51,15 @@ class Index:
     racks: dict[int, list[int]] = field(default_factory=dict)  # h -> rack types allowed
     hall_options: dict[int, list[int]] = field(default_factory=dict)  # h -> hall options
     site_options: list[int] = field(default_factory=list)  # site-scope options
+    site_halls: dict[int, list[int]] = field(default_factory=dict)  # s -> its halls h
 
     @classmethod
     def of(cls, sc: Scenario) -> Index:
         idx = cls(sc)
         for s, site in enumerate(sc.sites):
+            idx.site_halls[s] = []
             for hall in site.halls:
+                idx.site_halls[s].append(len(idx.halls))
                 idx.halls.append((s, site, hall))
         for h, (_, _, hall) in enumerate(idx.halls):
             allowed = hall.retrofits
@@ -412,7 +415,7 @@ def add_facility_water(m: RetrofitModel) -> None:
     """Facility water per site (kW): ``sum_h (qc[h,t] + RDHx rack heat[h,t])
     <= facility_water_kw[s] + sum_{o: site_water} capacity[o] w[s,o,t]``."""
     for s, site in enumerate(m.scenario.sites):
-        halls = [h for h, (hs, _, _) in enumerate(m.index.halls) if hs == s]
+        halls = m.index.site_halls[s]
         for t in m.periods:
             terms = [term for h in halls for term in m.water_terms(h, t)]
             if not terms:
@@ -464,7 +467,7 @@ def add_feed(m: RetrofitModel) -> None:
     for s, site in enumerate(m.scenario.sites):
         if site.feed_kw is None:
             continue
-        halls = [h for h, (hs, _, _) in enumerate(m.index.halls) if hs == s]
+        halls = m.index.site_halls[s]
         for t in m.periods:
             terms: list = []
             const = 0.0

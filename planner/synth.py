@@ -1,11 +1,12 @@
 """Synthetic fleets: valid, realistic scenarios of any size, for benchmarks and sweeps.
 
 ``fleet(sites, halls_per_site, periods, seed)`` draws a fleet of CPU-era halls from the
-ranges in the project's domain figures (docs/scenario.md cites them per field in the
-shipped configs) and returns a validated :class:`~planner.Scenario`:
+published ranges that the shipped configs cite figure by figure (configs/*.yaml), and
+returns a validated :class:`~planner.Scenario`:
 
 * halls of 260-400 positions (a classic hall is ~330) with 1-2 MW of usable IT power, room
-  air sized to it, legacy (12-20 kW/rack) or contained (25-30 kW/rack) air, 1,000-1,200 kg
+  air sized to it, legacy (15-20 kW/rack: a liquid H100 rack's 15 kW residual fits, so every
+  hall can take GPU racks) or contained (25-30 kW/rack) air, 1,000-1,200 kg
   floors, a CPU-era fabric of 200 Gbps per CPU rack and 10-30 % headroom;
 * 55-85 % of positions held by 6-10 kW CPU racks, retirable at $10k-25k each, except in
   about one hall in ten, whose racks cannot be retired;
@@ -114,7 +115,7 @@ def _hall(rng: random.Random, name: str) -> dict[str, Any]:
         positions=positions,
         power_kw=power_kw,
         air_cooling_kw=int(power_kw * rng.uniform(0.95, 1.1)),
-        max_air_rack_kw=rng.choice([25, 30]) if contained else rng.choice([12, 15, 15, 20]),
+        max_air_rack_kw=rng.choice([25, 30]) if contained else rng.choice([15, 15, 20, 20]),
         floor_kg_per_position=rng.choice([1000, 1000, 1200]),
         fabric_gbps=int(count * cpu_gbps * rng.uniform(1.1, 1.3)),
         facility_water=rng.random() < 0.6,
