@@ -42,7 +42,7 @@ def solve(
     def remaining() -> float | None:
         return None if deadline is None else max(deadline - time.perf_counter(), 0.0)
 
-    first = run(m.prob, solver, remaining(), mip_gap, msg)
+    first = run(m.prob, solver, remaining(), mip_gap, msg, start=_greedy_start(m))
     seconds = first.seconds
     plan_meta = dict(solver=solver, build_seconds=built - start)
     if not first.has_solution:
@@ -77,7 +77,7 @@ def solve(
         m.prob.sense = pulp.LpMinimize
         m.prob.setObjective(total_spend(m))
         # a relative gap on spend would let junk purchases through (1e-4 of $1.5B is $150k)
-        second = run(m.prob, solver, remaining(), mip_gap * TIE_BREAK_GAP_SHARE, msg)
+        second = run(m.prob, solver, remaining(), mip_gap * TIE_BREAK_GAP_SHARE, msg, start=values)
         seconds += second.seconds
         if second.has_solution:
             values = _values(m)
@@ -88,6 +88,56 @@ def solve(
             message = "least-spend tie-break found no plan in time: spend may not be the least"
             status = "feasible"
     return _plan(m, values, status, gap, message, seconds, **plan_meta)
+
+
+def _greedy_start(m: RetrofitModel) -> dict[str, float] | None:
+    """The rule-of-thumb plan (:func:`planner.baseline.greedy`) as a first incumbent for
+    HiGHS: a solve stopped by its time limit then always returns a plan at least as good.
+    ``None`` when the greedy plan is not usable (no plan, or a scenario it cannot fill)."""
+    from .baseline import greedy
+
+    try:
+        plan = greedy(m.scenario)
+    except Exception:  # a starting point is optional: never let it stop the solve
+        return None
+    if not plan.has_plan or plan.verify():
+        return None
+    return start_values(m, plan)
+
+
+def start_values(m: RetrofitModel, plan: Plan) -> dict[str, float]:
+    """Values of the model's variables (by name) that reproduce ``plan``'s tables: racks and
+    doors, retrofit units, CPU racks retired and the liquid split."""
+    sc, idx = m.scenario, m.index
+    hall_of = {(site.name, hall.name): h for h, (_, site, hall) in enumerate(idx.halls)}
+    site_of = {site.name: s for s, site in enumerate(sc.sites)}
+    rack_of = {rack.name: r for r, rack in enumerate(sc.rack_types)}
+    option_of = {opt.name: o for o, opt in enumerate(sc.retrofits)}
+    period_of = {label: t for t, label in enumerate(sc.periods)}
+    values: dict[str, float] = {}
+
+    def put(store: dict, key: tuple, value: float) -> None:
+        var = store.get(key)
+        if var is not None and value:
+            values[var.name] = values.get(var.name, 0.0) + float(value)
+
+    for row in plan.racks.itertuples(index=False):
+        h, r, t = hall_of[row.site, row.hall], rack_of[row.rack_type], period_of[row.period]
+        put(m.n, (h, r, t), row.count)
+        if row.rdhx_option:
+            put(m.z, (h, r, option_of[row.rdhx_option], t), row.count)
+    for row in plan.retrofits.itertuples(index=False):
+        o, t = option_of[row.option], period_of[row.period]
+        if row.hall:
+            put(m.u, (hall_of[row.site, row.hall], o, t), row.units)
+        else:
+            put(m.w, (site_of[row.site], o, t), row.units)
+    for row in plan.halls.itertuples(index=False):
+        h, t = hall_of[row.site, row.hall], period_of[row.period]
+        put(m.x, (h, t), row.cpu_racks_retired)
+        put(m.qc, (h, t), row.liquid_to_cdu_kw)
+        put(m.qa, (h, t), row.liquid_to_aalc_kw)
+    return values
 
 
 def _compute_slack(m: RetrofitModel, best: float) -> float:

@@ -315,9 +315,9 @@ def test_mip_gap_reaches_every_solver_call(monkeypatch, mip_gap):
     seen = []
     original = solvers.run
 
-    def spy(prob, solver, time_limit_s, gap, msg):
+    def spy(prob, solver, time_limit_s, gap, msg, start=None):
         seen.append(gap)
-        return original(prob, solver, time_limit_s, gap, msg)
+        return original(prob, solver, time_limit_s, gap, msg, start=start)
 
     monkeypatch.setattr("planner.optimize.run", spy)
     plan = planner.solve(scenario(AIR_RDHX), mip_gap=mip_gap)

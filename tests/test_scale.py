@@ -1,0 +1,91 @@
+"""Fleet-scale behaviour: warm starts, time limits that keep the best plan, model size
+linear in the fleet, and the benchmark's own arithmetic (never its timings)."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pulp
+import pytest
+
+import planner
+from planner import baseline, synth
+from planner.model import build
+from planner.optimize import start_values
+from planner.solvers import run
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _fix(m, values: dict[str, float]) -> None:
+    """Hold every integer variable at its value in ``values`` (0 when absent)."""
+    for var in m.prob.variables():
+        if var.cat == pulp.LpInteger:
+            var.lowBound = var.upBound = round(values.get(var.name, 0.0))
+
+
+@pytest.mark.parametrize("source", ["optimum", "greedy"])
+def test_start_values_reproduce_a_plan_in_the_model(source):
+    sc = synth.fleet(1, 3, 4, seed=2)
+    plan = planner.solve(sc) if source == "optimum" else baseline.greedy(sc)
+    assert plan.has_plan and plan.verify() == []
+    m = build(sc)
+    _fix(m, start_values(m, plan))
+    result = run(m.prob, "highs")
+    # the plan's decisions satisfy every row of the model, with the plan's compute
+    assert result.status == "optimal"
+    assert pulp.value(m.compute) == pytest.approx(plan.objective, rel=1e-9)
+
+
+def test_a_time_limited_solve_keeps_a_plan_at_least_as_good_as_the_rule_of_thumb():
+    sc = synth.fleet(2, 5, 12, seed=0)
+    greedy = baseline.greedy(sc)
+    plan = planner.solve(sc, time_limit_s=0.5, mip_gap=0.0)
+    assert plan.status == "feasible", plan.message
+    assert plan.gap is not None and plan.gap > 0
+    assert plan.verify() == []
+    assert plan.objective >= greedy.objective - 1e-6
+
+
+def test_model_size_is_linear_in_the_number_of_halls():
+    """k copies of the same site: every variable and row but the fleet-wide budget rows
+    (one per period) comes k times over."""
+    doc = synth.fleet_document(1, 3, 4, seed=4)
+    site = doc["sites"][0]
+
+    def size(k: int) -> tuple[int, int, int]:
+        copies = []
+        for i in range(k):
+            halls = [dict(h, name=f"{h['name']}-{i}") for h in site["halls"]]
+            copies.append(dict(site, name=f"site-{i}", halls=halls))
+        m = build(planner.scenario.validate_document(dict(doc, sites=copies)))
+        rows = m.prob.constraints()
+        fleet_rows = [row for row in rows if row.name.startswith("budget")]
+        nonzeros = sum(len(row) for row in rows if not row.name.startswith("budget"))
+        return len(m.prob.variables()), len(rows) - len(fleet_rows), nonzeros
+
+    one, four = size(1), size(4)
+    assert four == tuple(4 * n for n in one)
+
+
+def _benchmark():
+    spec = importlib.util.spec_from_file_location("bench", ROOT / "benchmarks" / "run.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_benchmark_table_and_targets_are_consistent():
+    bench = _benchmark()
+    assert set(bench.SIZES) == {10, 100, 1000}
+    for halls, (sites, per_site, gap, _seconds) in bench.SIZES.items():
+        assert sites * per_site == halls
+        assert gap == (1e-2 if halls == 1000 else 1e-3)
+    row = dict(halls=10, variables=1000, constraints=2000, build_s=0.1, solve_s=1.0)
+    row.update(total_s=1.2, peak_mb=100.0, gap=1e-4, build_share=0.1 / 1.2)
+    row.update(build_solve_ratio=0.1, highs_solve_s=1.0, highs_gap=None)
+    row.update(overhead_ratio=1.2, met_time=True)
+    text = bench.table([row])
+    assert text.splitlines()[2].startswith("| 10 | 1,000 | 2,000 | 0.10 |")
+    assert "| - |" in text  # a missing HiGHS gap is shown as '-'
