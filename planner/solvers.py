@@ -34,6 +34,7 @@ class SolveResult:
     gap: float | None  # relative MIP gap; None when unknown
     seconds: float
     message: str = ""
+    solver_seconds: float | None = None  # time inside the solver's own run (HiGHS only)
 
     @property
     def has_solution(self) -> bool:
@@ -224,7 +225,8 @@ def _run_highs(prob, time_limit_s, mip_gap, msg, start=None) -> SolveResult:
         if status == "optimal" and gap is None:
             gap = 0.0
     message = highs.modelStatusToString(model_status)
-    return SolveResult(status, pulp.value(prob.objective), gap, 0.0, message)
+    objective = pulp.value(prob.objective)
+    return SolveResult(status, objective, gap, 0.0, message, solver_seconds=highs.getRunTime())
 
 
 _CBC_OBJECTIVE = re.compile(r"^Objective value:\s+(\S+)", re.M)

@@ -85,7 +85,7 @@ def test_benchmark_table_and_targets_are_consistent():
     row = dict(halls=10, variables=1000, constraints=2000, build_s=0.1, solve_s=1.0)
     row.update(total_s=1.2, peak_mb=100.0, gap=1e-4, build_share=0.1 / 1.2)
     row.update(build_solve_ratio=0.1, highs_solve_s=1.0, highs_gap=None)
-    row.update(overhead_ratio=1.2, met_time=True)
+    row.update(overhead_ratio=1.2, inner_ratio=1.1, met_time=True)
     text = bench.table([row])
     assert text.splitlines()[2].startswith("| 10 | 1,000 | 2,000 | 0.10 |")
     assert "| - |" in text  # a missing HiGHS gap is shown as '-'
