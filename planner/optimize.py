@@ -13,9 +13,11 @@ from .explain import diagnose
 from .model import MONEY, RetrofitModel, build, total_spend
 from .plan import Plan
 from .scenario import Scenario, load_scenario
-from .solvers import run
+from .solvers import SolveResult, run
+from .starts import better, gap_to_bound, greedy_start, neighbourhood_start, objective_at
 
 TIE_BREAK_GAP_SHARE = 0.01  # the spend tie-break is solved to this share of mip_gap
+TIE_BREAK_TIME_SHARE = 0.15  # and keeps this share of a time limit left after the starts
 
 
 def solve(
@@ -32,6 +34,10 @@ def solve(
     ``time_limit_s`` bounds the whole call; a solve stopped by it returns its best plan
     with status ``"feasible"`` and the gap. ``mip_gap`` is the relative gap at which the
     solver may stop (default 1e-4).
+
+    The search starts from the better of the rule-of-thumb plan and, for large models, a
+    plan found near the LP relaxation (:mod:`planner.starts`); the relaxation's optimum
+    then also bounds the gap, and a start already within ``mip_gap`` of it is final.
     """
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     start = time.perf_counter()
@@ -42,8 +48,25 @@ def solve(
     def remaining() -> float | None:
         return None if deadline is None else max(deadline - time.perf_counter(), 0.0)
 
-    first = run(m.prob, solver, remaining(), mip_gap, msg, start=_greedy_start(m))
-    seconds = first.seconds
+    start_at = greedy_start(m)
+    bound = None
+    if solver == "highs":
+        near, bound = neighbourhood_start(m, remaining(), mip_gap)
+        start_at = better(m, near, start_at)
+    if (
+        bound is not None
+        and start_at is not None
+        and (gap_to_bound(m, objective_at(m, start_at), bound) <= mip_gap)
+    ):
+        first = _taken(m, start_at, bound)
+    else:
+        first = run(m.prob, solver, _share(remaining(), sc), mip_gap, msg, start=start_at)
+    if bound is not None and first.has_solution:  # the LP bound may prove a smaller gap
+        lp_gap = gap_to_bound(m, first.objective, bound)
+        if first.gap is None or lp_gap < first.gap:
+            first.gap = lp_gap
+            if lp_gap <= mip_gap:
+                first.status = "optimal"
     plan_meta = dict(solver=solver, build_seconds=built - start)
     if not first.has_solution:
         message = {
@@ -61,6 +84,7 @@ def solve(
                 message = "no plan satisfies every rule of this scenario; it would need: " + (
                     "; ".join(diagnosis["message"])
                 )
+        seconds = time.perf_counter() - built
         return Plan(
             sc, status, message=message, solve_seconds=seconds, diagnosis=diagnosis, **plan_meta
         )
@@ -78,7 +102,6 @@ def solve(
         m.prob.setObjective(total_spend(m))
         # a relative gap on spend would let junk purchases through (1e-4 of $1.5B is $150k)
         second = run(m.prob, solver, remaining(), mip_gap * TIE_BREAK_GAP_SHARE, msg, start=values)
-        seconds += second.seconds
         if second.has_solution:
             values = _values(m)
             if second.status != "optimal":
@@ -87,57 +110,26 @@ def solve(
         else:
             message = "least-spend tie-break found no plan in time: spend may not be the least"
             status = "feasible"
+    seconds = time.perf_counter() - built
     return _plan(m, values, status, gap, message, seconds, **plan_meta)
 
 
-def _greedy_start(m: RetrofitModel) -> dict[str, float] | None:
-    """The rule-of-thumb plan (:func:`planner.baseline.greedy`) as a first incumbent for
-    HiGHS: a solve stopped by its time limit then always returns a plan at least as good.
-    ``None`` when the greedy plan is not usable (no plan, or a scenario it cannot fill)."""
-    from .baseline import greedy
-
-    try:
-        plan = greedy(m.scenario)
-    except Exception:  # a starting point is optional: never let it stop the solve
-        return None
-    if not plan.has_plan or plan.verify():
-        return None
-    return start_values(m, plan)
+def _share(seconds: float | None, sc: Scenario) -> float | None:
+    """Time for the compute solve of a time-limited ``max_compute`` solve: all but
+    ``TIE_BREAK_TIME_SHARE`` of what is left, kept for the least-spend tie-break."""
+    if seconds is None or sc.objective != "max_compute":
+        return seconds
+    return seconds * (1 - TIE_BREAK_TIME_SHARE)
 
 
-def start_values(m: RetrofitModel, plan: Plan) -> dict[str, float]:
-    """Values of the model's variables (by name) that reproduce ``plan``'s tables: racks and
-    doors, retrofit units, CPU racks retired and the liquid split."""
-    sc, idx = m.scenario, m.index
-    hall_of = {(site.name, hall.name): h for h, (_, site, hall) in enumerate(idx.halls)}
-    site_of = {site.name: s for s, site in enumerate(sc.sites)}
-    rack_of = {rack.name: r for r, rack in enumerate(sc.rack_types)}
-    option_of = {opt.name: o for o, opt in enumerate(sc.retrofits)}
-    period_of = {label: t for t, label in enumerate(sc.periods)}
-    values: dict[str, float] = {}
-
-    def put(store: dict, key: tuple, value: float) -> None:
-        var = store.get(key)
-        if var is not None and value:
-            values[var.name] = values.get(var.name, 0.0) + float(value)
-
-    for row in plan.racks.itertuples(index=False):
-        h, r, t = hall_of[row.site, row.hall], rack_of[row.rack_type], period_of[row.period]
-        put(m.n, (h, r, t), row.count)
-        if row.rdhx_option:
-            put(m.z, (h, r, option_of[row.rdhx_option], t), row.count)
-    for row in plan.retrofits.itertuples(index=False):
-        o, t = option_of[row.option], period_of[row.period]
-        if row.hall:
-            put(m.u, (hall_of[row.site, row.hall], o, t), row.units)
-        else:
-            put(m.w, (site_of[row.site], o, t), row.units)
-    for row in plan.halls.itertuples(index=False):
-        h, t = hall_of[row.site, row.hall], period_of[row.period]
-        put(m.x, (h, t), row.cpu_racks_retired)
-        put(m.qc, (h, t), row.liquid_to_cdu_kw)
-        put(m.qa, (h, t), row.liquid_to_aalc_kw)
-    return values
+def _taken(m: RetrofitModel, values: dict[str, float], bound: float) -> SolveResult:
+    """A start within the gap of the LP bound, taken as the solve's result: the model's
+    variables are set to it."""
+    for var in m.prob.variables():
+        var.varValue = values.get(var.name, 0.0)
+    objective = objective_at(m, values)
+    gap = gap_to_bound(m, objective, bound)
+    return SolveResult("optimal", objective, gap, 0.0, "within the gap of the LP bound")
 
 
 def _compute_slack(m: RetrofitModel, best: float) -> float:

@@ -68,11 +68,13 @@ def run(
     mip_gap: float | None = 1e-4,
     msg: bool = False,
     start: dict[str, float] | None = None,
+    relax: bool = False,
 ) -> SolveResult:
     """Solve ``prob`` in place with the named solver and report what was found.
 
     ``start`` (variable name -> value) is a feasible solution to start from; HiGHS uses it
-    as its first incumbent, CBC ignores it.
+    as its first incumbent, CBC ignores it. ``relax`` solves the LP relaxation instead
+    (HiGHS only, interior point; whole-number decisions taken as continuous).
     """
     solver = solver.lower()
     if solver not in SOLVERS:
@@ -81,7 +83,9 @@ def run(
         return SolveResult("error", None, None, 0.0, "no time left for this solve")
     began = time.perf_counter()
     if solver == "highs":
-        result = _run_highs(prob, time_limit_s, mip_gap, msg, start)
+        result = _run_highs(prob, time_limit_s, mip_gap, msg, start, relax)
+    elif relax:
+        raise ValueError("the LP relaxation is solved with HiGHS only")
     else:
         result = _run_cbc(prob, time_limit_s, mip_gap, msg)
     result.seconds = time.perf_counter() - began
@@ -202,7 +206,7 @@ class _BulkHiGHS(pulp.HiGHS):
             h.setSolution(solution)
 
 
-def _run_highs(prob, time_limit_s, mip_gap, msg, start=None) -> SolveResult:
+def _run_highs(prob, time_limit_s, mip_gap, msg, start=None, relax=False) -> SolveResult:
     import highspy
 
     if not msg:
@@ -210,6 +214,8 @@ def _run_highs(prob, time_limit_s, mip_gap, msg, start=None) -> SolveResult:
 
     options = dict(msg=msg, timeLimit=time_limit_s, gapRel=mip_gap, threads=_threads())
     options["random_seed"] = 0
+    if relax:
+        options.update(mip=False, solver="ipm")
     engine = _BulkHiGHS(start, **options)
     if not engine.available():
         raise SolverUnavailable("HiGHS is not installed: pip install highspy")

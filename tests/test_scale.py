@@ -10,10 +10,10 @@ import pulp
 import pytest
 
 import planner
-from planner import baseline, synth
+from planner import baseline, starts, synth
 from planner.model import build
-from planner.optimize import start_values
 from planner.solvers import run
+from planner.starts import start_values
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -89,3 +89,50 @@ def test_benchmark_table_and_targets_are_consistent():
     text = bench.table([row])
     assert text.splitlines()[2].startswith("| 10 | 1,000 | 2,000 | 0.10 |")
     assert "| - |" in text  # a missing HiGHS gap is shown as '-'
+
+
+@pytest.fixture
+def small_neighbourhoods(monkeypatch):
+    """Neighbourhood starts for models of any size (normally only large ones get them)."""
+    monkeypatch.setattr(starts, "NEIGHBOURHOOD_MIN_INTEGERS", 0)
+
+
+def test_small_models_get_no_neighbourhood_start():
+    m = build(synth.fleet(1, 2, 3, seed=0))
+    assert starts.neighbourhood_start(m, None, 1e-4) == (None, None)
+
+
+def test_neighbourhood_start_is_sound_and_its_bound_is_above_the_optimum(small_neighbourhoods):
+    sc = synth.fleet(1, 3, 4, seed=2)
+    exact = planner.solve(sc, mip_gap=0.0)
+    m = build(sc)
+    values, bound = starts.neighbourhood_start(m, None, 1e-4)
+    assert bound is not None and values is not None
+    assert bound >= exact.objective - 1e-6  # an LP relaxation bounds the MILP from above
+    near = starts.objective_at(m, values)
+    assert 0 < near <= exact.objective + 1e-6
+    assert starts.gap_to_bound(m, near, bound) == pytest.approx((bound - near) / near)
+    _fix(m, values)  # every row of the model holds at the start
+    assert run(m.prob, "highs").status == "optimal"
+
+
+def test_solves_with_a_neighbourhood_start_reach_the_same_optimum(small_neighbourhoods):
+    sc = synth.fleet(1, 3, 4, seed=2)
+    plan = planner.solve(sc, mip_gap=0.0)
+    assert plan.status == "optimal" and plan.verify() == []
+    assert plan.objective == pytest.approx(planner.solve(sc, mip_gap=0.0).objective)
+    loose = planner.solve(sc, mip_gap=0.5)  # the start is within 50% of the LP bound: final
+    assert loose.status == "optimal" and loose.gap <= 0.5 and loose.verify() == []
+    assert loose.message == "within the gap of the LP bound"
+
+
+def test_better_start_and_gap_follow_the_objective_sense():
+    sc = synth.fleet(1, 1, 2, seed=0)
+    m = build(sc)
+    var, coef = next(iter(m.compute.items()))
+    small, large = {var.name: 1.0}, {var.name: 2.0}
+    assert starts.better(m, small, large) is large
+    assert starts.better(m, None, small) is small and starts.better(m, small, None) is small
+    assert starts.objective_at(m, large) == pytest.approx(2 * coef)
+    assert starts.gap_to_bound(m, 90.0, 100.0) == pytest.approx(10 / 90)
+    assert starts.gap_to_bound(m, 110.0, 100.0) == 0.0
