@@ -61,6 +61,9 @@ def solve(
         first = _taken(m, start_at, bound)
     else:
         first = run(m.prob, solver, _share(remaining(), sc), mip_gap, msg, start=start_at)
+        if not first.has_solution and first.status != "infeasible" and start_at is not None:
+            first = _taken(m, start_at, bound, "the solver found no plan in time: the starting "
+                           "plan is returned")  # fmt: skip
     if bound is not None and first.has_solution:  # the LP bound may prove a smaller gap
         lp_gap = gap_to_bound(m, first.objective, bound)
         if first.gap is None or lp_gap < first.gap:
@@ -122,14 +125,19 @@ def _share(seconds: float | None, sc: Scenario) -> float | None:
     return seconds * (1 - TIE_BREAK_TIME_SHARE)
 
 
-def _taken(m: RetrofitModel, values: dict[str, float], bound: float) -> SolveResult:
-    """A start within the gap of the LP bound, taken as the solve's result: the model's
-    variables are set to it."""
+def _taken(
+    m: RetrofitModel, values: dict[str, float], bound: float | None, why: str | None = None
+) -> SolveResult:
+    """A starting plan taken as the solve's result (the model's variables are set to it):
+    ``optimal`` when it is within the gap of the LP bound (no ``why``), else ``feasible``
+    with the gap to the bound (unknown without one)."""
     for var in m.prob.variables():
         var.varValue = values.get(var.name, 0.0)
     objective = objective_at(m, values)
-    gap = gap_to_bound(m, objective, bound)
-    return SolveResult("optimal", objective, gap, 0.0, "within the gap of the LP bound")
+    gap = None if bound is None else gap_to_bound(m, objective, bound)
+    if why is None:
+        return SolveResult("optimal", objective, gap, 0.0, "within the gap of the LP bound")
+    return SolveResult("feasible", objective, gap, 0.0, why)
 
 
 def _compute_slack(m: RetrofitModel, best: float) -> float:

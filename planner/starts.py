@@ -105,8 +105,9 @@ def neighbourhood_start(
 ) -> tuple[dict[str, float] | None, float | None]:
     """An LP-guided start for a large model, and the LP bound: ``(values, bound)``.
 
-    1. Solve the LP relaxation (HiGHS, interior point): its optimum ``bound`` bounds the
-       MILP's optimum (from above for ``max_compute``, below for ``min_cost``).
+    1. Solve the LP relaxation (HiGHS, interior point; at most half the time left): its
+       optimum ``bound`` bounds the MILP's optimum (from above for ``max_compute``, below
+       for ``min_cost``).
     2. Solve the MILP with every whole-number decision ``v <= ceil(v_LP)`` (a RENS-style
        neighbourhood), within ``NEIGHBOURHOOD_TIME_SHARE`` of the time left (without a
        limit: ten seconds plus twice the relaxation's time), then restore the bounds.
@@ -117,7 +118,8 @@ def neighbourhood_start(
     if len(integers) < NEIGHBOURHOOD_MIN_INTEGERS:
         return None, None
     began = time.perf_counter()
-    relaxed = run(m.prob, "highs", time_limit_s, None, relax=True)
+    lp_limit = None if time_limit_s is None else 0.5 * time_limit_s
+    relaxed = run(m.prob, "highs", lp_limit, None, relax=True)
     if relaxed.status != "optimal":
         return None, None
     bound = relaxed.objective

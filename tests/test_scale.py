@@ -136,3 +136,26 @@ def test_better_start_and_gap_follow_the_objective_sense():
     assert starts.objective_at(m, large) == pytest.approx(2 * coef)
     assert starts.gap_to_bound(m, 90.0, 100.0) == pytest.approx(10 / 90)
     assert starts.gap_to_bound(m, 110.0, 100.0) == 0.0
+
+
+def test_a_solver_that_finds_nothing_in_time_leaves_the_starting_plan(monkeypatch):
+    import planner.optimize as optimize
+    from planner.solvers import SolveResult
+
+    sc = synth.fleet(1, 3, 4, seed=2)
+    calls = []
+
+    def no_plan(prob, solver, time_limit_s, gap, msg, start=None):
+        calls.append(start)
+        if len(calls) == 1:  # the compute solve: stopped before finding a plan
+            return SolveResult("error", None, None, 0.0, "Time limit reached")
+        return run(prob, solver, time_limit_s, gap, msg, start=start)
+
+    monkeypatch.setattr(optimize, "run", no_plan)
+    plan = planner.solve(sc)
+    greedy = baseline.greedy(sc)
+    assert calls[0] is not None  # the compute solve was given the rule-of-thumb start
+    assert plan.status == "feasible" and plan.gap is None
+    assert "starting plan is returned" in plan.message
+    assert plan.objective == pytest.approx(greedy.objective)
+    assert plan.verify() == []
