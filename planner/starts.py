@@ -23,7 +23,7 @@ from .plan import Plan
 from .solvers import SolveResult, run
 
 #: models with at least this many whole-number decisions get a neighbourhood start
-NEIGHBOURHOOD_MIN_INTEGERS = 5000
+NEIGHBOURHOOD_MIN_INTEGERS = 1000
 #: share of the remaining time limit the neighbourhood MILP may use
 NEIGHBOURHOOD_TIME_SHARE = 0.3
 
