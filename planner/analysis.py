@@ -214,12 +214,18 @@ def find_hall(sc: Scenario, hall: str) -> tuple[Site, Hall]:
     raise ValueError(f"hall {hall!r} is in several sites: name it as site/hall ({known})")
 
 
+def _named(items, name: str, what: str):
+    """The item of ``items`` called ``name``; a ValueError listing the names if none is."""
+    for item in items:
+        if item.name == name:
+            return item
+    known = ", ".join(item.name for item in items)
+    raise ValueError(f"unknown {what} {name!r} (the scenario has: {known})")
+
+
 def find_rack(sc: Scenario, name: str) -> RackType:
-    for rack in sc.rack_types:
-        if rack.name == name:
-            return rack
-    known = ", ".join(r.name for r in sc.rack_types)
-    raise ValueError(f"unknown rack type {name!r} (the scenario has: {known})")
+    """A rack type by name."""
+    return _named(sc.rack_types, name, "rack type")
 
 
 def deployable(sc: Scenario) -> dict[tuple[str, str], list[str]]:
@@ -274,11 +280,7 @@ def _placed_pflops(source: Plan | Scenario) -> dict:
 
 def find_site(sc: Scenario, name: str) -> Site:
     """A site by name."""
-    for site in sc.sites:
-        if site.name == name:
-            return site
-    known = ", ".join(s.name for s in sc.sites)
-    raise ValueError(f"unknown site {name!r} (the scenario has: {known})")
+    return _named(sc.sites, name, "site")
 
 
 def site_pair(source: Plan | Scenario, site: str) -> tuple[str, str] | None:

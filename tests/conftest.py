@@ -110,6 +110,21 @@ def tiny_scenario_dict() -> dict[str, Any]:
     }
 
 
+def rack_doc(name, gpus, kw, cooling, fraction, gbps, capex, pflops) -> dict[str, Any]:
+    """A rack type as a scenario file writes it (800 kg, one position)."""
+    return {
+        "name": name,
+        "gpus": gpus,
+        "power_kw": kw,
+        "cooling": cooling,
+        "liquid_fraction": fraction,
+        "network_gbps": gbps,
+        "weight_kg": 800,
+        "capex_usd": capex,
+        "pflops": pflops,
+    }
+
+
 def write_scenario(data: Any, path: Path) -> Path:
     """Write scenario data to ``path`` as JSON (``.json``) or YAML (anything else)."""
     if path.suffix == ".json":

@@ -22,7 +22,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 import yaml  # noqa: E402
-from conftest import tiny_scenario_dict, write_scenario  # noqa: E402
+from conftest import rack_doc, tiny_scenario_dict, write_scenario  # noqa: E402
 from matplotlib.path import Path as MplPath  # noqa: E402
 from typer.testing import CliRunner  # noqa: E402
 
@@ -46,9 +46,9 @@ def door_hall_dict() -> dict:
         "budget_usd_per_period": 2.0e7,
         "reference_rack": {"network_gbps": 50},
         "rack_types": [
-            _rack("hot-air", 8, 25, "air", 0.0, 200, 1.0e6, 8),
-            _rack("liquid", 32, 40, "liquid", 0.75, 400, 2.0e6, 30),
-            _rack("cool-air", 4, 10, "air", 0.0, 100, 4.0e5, 4),
+            rack_doc("hot-air", 8, 25, "air", 0.0, 200, 1.0e6, 8),
+            rack_doc("liquid", 32, 40, "liquid", 0.75, 400, 2.0e6, 30),
+            rack_doc("cool-air", 4, 10, "air", 0.0, 100, 4.0e5, 4),
         ],
         "retrofits": [
             {"name": "door", "kind": "rdhx", "capacity": 30, "cost_usd": 5.0e4},
@@ -83,20 +83,6 @@ def door_hall_dict() -> dict:
                 ],
             }
         ],
-    }
-
-
-def _rack(name, gpus, kw, cooling, fraction, gbps, capex, pflops) -> dict:
-    return {
-        "name": name,
-        "gpus": gpus,
-        "power_kw": kw,
-        "cooling": cooling,
-        "liquid_fraction": fraction,
-        "network_gbps": gbps,
-        "weight_kg": 800,
-        "capex_usd": capex,
-        "pflops": pflops,
     }
 
 
@@ -333,7 +319,7 @@ def test_bandwidth_sensitivity_changes_the_rack_bandwidth():
         low, high = part.sort_values("network_multiple")["pflops_periods"]
         assert high <= low  # more bandwidth per rack never buys more compute
     changed = an.with_multiple(sc, "gpu-air", 30)
-    assert an.find_rack(changed, "gpu-air").network_multiple == 30
+    assert an.findrack_doc(changed, "gpu-air").network_multiple == 30
     assert planner.solve(changed).objective == pytest.approx(
         an.bandwidth_sensitivity(sc, [30])["pflops_periods"].iloc[0]
     )

@@ -18,7 +18,7 @@ import matplotlib.image as mpimg  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
-from conftest import write_scenario  # noqa: E402
+from conftest import rack_doc, write_scenario  # noqa: E402
 from test_plots import door_hall_plan  # noqa: E402
 from typer.testing import CliRunner  # noqa: E402
 
@@ -39,20 +39,6 @@ RETIRED = {"h1": 0, "h2": 2}
 LIQUID_KW = 30.0  # heat one liquid rack sends to liquid
 
 
-def _rack(name, gpus, kw, cooling, fraction, gbps, capex, pflops) -> dict:
-    return {
-        "name": name,
-        "gpus": gpus,
-        "power_kw": kw,
-        "cooling": cooling,
-        "liquid_fraction": fraction,
-        "network_gbps": gbps,
-        "weight_kg": 800,
-        "capex_usd": capex,
-        "pflops": pflops,
-    }
-
-
 def two_hall_dict() -> dict:
     """One period, one site, two halls. Racks: air (12 kW: a rear door is optional) and
     liquid (40 kW, 30 kW of it to liquid). h1 may take rear doors and a CDU (facility
@@ -64,8 +50,8 @@ def two_hall_dict() -> dict:
         "periods": ["P1"],
         "budget_usd_per_period": 1.6e7,
         "rack_types": [
-            _rack("air", 4, 12, "air", 0.0, 100, 5.0e5, 4),
-            _rack("liquid", 16, 40, "liquid", 0.75, 400, 2.0e6, 16),
+            rack_doc("air", 4, 12, "air", 0.0, 100, 5.0e5, 4),
+            rack_doc("liquid", 16, 40, "liquid", 0.75, 400, 2.0e6, 16),
         ],
         "retrofits": [
             {"name": "door", "kind": "rdhx", "capacity": 30, "cost_usd": 5.0e4, "max_units": 3},
