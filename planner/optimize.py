@@ -48,28 +48,7 @@ def solve(
     def remaining() -> float | None:
         return None if deadline is None else max(deadline - time.perf_counter(), 0.0)
 
-    start_at = greedy_start(m)
-    bound = None
-    if solver == "highs":
-        near, bound = neighbourhood_start(m, remaining(), mip_gap)
-        start_at = better(m, near, start_at)
-    if (
-        bound is not None
-        and start_at is not None
-        and (gap_to_bound(m, objective_at(m, start_at), bound) <= mip_gap)
-    ):
-        first = _taken(m, start_at, bound)
-    else:
-        first = run(m.prob, solver, _share(remaining(), sc), mip_gap, msg, start=start_at)
-        if not first.has_solution and first.status != "infeasible" and start_at is not None:
-            first = _taken(m, start_at, bound, "the solver found no plan in time: the starting "
-                           "plan is returned")  # fmt: skip
-    if bound is not None and first.has_solution:  # the LP bound may prove a smaller gap
-        lp_gap = gap_to_bound(m, first.objective, bound)
-        if first.gap is None or lp_gap < first.gap:
-            first.gap = lp_gap
-            if lp_gap <= mip_gap:
-                first.status = "optimal"
+    first = _first_solve(m, solver, mip_gap, msg, remaining)
     plan_meta = dict(solver=solver, build_seconds=built - start)
     if not first.has_solution:
         message = {
@@ -108,13 +87,47 @@ def solve(
         if second.has_solution:
             values = _values(m)
             if second.status != "optimal":
-                message = "least-spend tie-break stopped early: spend may not be the least"
+                message = _joined(
+                    message, "least-spend tie-break stopped early: spend may not be the least"
+                )
                 status = "feasible"
         else:
-            message = "least-spend tie-break found no plan in time: spend may not be the least"
+            message = _joined(
+                message, "least-spend tie-break found no plan in time: spend may not be the least"
+            )
             status = "feasible"
     seconds = time.perf_counter() - built
     return _plan(m, values, status, gap, message, seconds, **plan_meta)
+
+
+def _first_solve(m: RetrofitModel, solver: str, mip_gap: float, msg: bool, remaining):
+    """The scenario's primary solve, from the better of the starting plans. A start within
+    ``mip_gap`` of the LP bound is final; a solve that finds nothing in time falls back on
+    the start; the LP bound tightens the gap where it proves more than the solver did."""
+    start_at = greedy_start(m)
+    bound = None
+    if solver == "highs":
+        near, bound = neighbourhood_start(m, remaining(), mip_gap)
+        start_at = better(m, near, start_at)
+    close = bound is not None and start_at is not None
+    if close and gap_to_bound(m, objective_at(m, start_at), bound) <= mip_gap:
+        return _taken(m, start_at, bound)
+    first = run(m.prob, solver, _share(remaining(), m.scenario), mip_gap, msg, start=start_at)
+    if not first.has_solution and first.status != "infeasible" and start_at is not None:
+        why = "the solver found no plan in time: the starting plan is returned"
+        first = _taken(m, start_at, bound, why)
+    if bound is not None and first.has_solution:
+        lp_gap = gap_to_bound(m, first.objective, bound)
+        if first.gap is None or lp_gap < first.gap:
+            first.gap = lp_gap
+            if lp_gap <= mip_gap:
+                first.status = "optimal"
+    return first
+
+
+def _joined(first: str, then: str) -> str:
+    """``then`` after the first solve's message, unless that only said it was optimal."""
+    return then if not first or first == "Optimal" else f"{first}; {then}"
 
 
 def _share(seconds: float | None, sc: Scenario) -> float | None:
