@@ -319,7 +319,7 @@ def test_bandwidth_sensitivity_changes_the_rack_bandwidth():
         low, high = part.sort_values("network_multiple")["pflops_periods"]
         assert high <= low  # more bandwidth per rack never buys more compute
     changed = an.with_multiple(sc, "gpu-air", 30)
-    assert an.findrack_doc(changed, "gpu-air").network_multiple == 30
+    assert an.find_rack(changed, "gpu-air").network_multiple == 30
     assert planner.solve(changed).objective == pytest.approx(
         an.bandwidth_sensitivity(sc, [30])["pflops_periods"].iloc[0]
     )
