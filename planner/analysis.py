@@ -156,21 +156,6 @@ def snapshot_scenario(sc: Scenario, period: str | int | None = None) -> Scenario
     return Scenario.model_validate(data)
 
 
-def _plan_of(sc: Scenario, racks, retrofits, halls, status: str = "optimal") -> Plan:
-    """A Plan of the given tables with objective and spend from planner.accounting."""
-    spend = float(acc.spend(sc, racks, retrofits, halls)["total_usd"].sum())
-    compute = float(acc.compute_pflops(sc, racks).sum())
-    return Plan(
-        sc,
-        status,
-        objective=compute if sc.objective == "max_compute" else spend,
-        total_spend_usd=spend,
-        racks=racks.reset_index(drop=True),
-        retrofits=retrofits.reset_index(drop=True),
-        halls=halls.reset_index(drop=True),
-    )
-
-
 def snapshot(source: Plan | Scenario, period: str | int | None = None) -> Plan:
     """Everything standing in one period of a plan, as a plan of :func:`snapshot_scenario`.
 
@@ -190,12 +175,12 @@ def snapshot(source: Plan | Scenario, period: str | int | None = None) -> Plan:
             pd.DataFrame(columns=c)
             for c in (acc.RACK_COLUMNS, acc.RETROFIT_COLUMNS, acc.HALL_COLUMNS)
         ]
-        return _plan_of(snap, *empty)
+        return Plan.from_tables(snap, *empty)
     racks = source.racks[source.racks["period"] == label].copy()
     retrofits = source.retrofits[source.retrofits["period"] == label].copy()
     retrofits["added"] = retrofits["units"]
     halls = source.halls[source.halls["period"] == label].copy()
-    return _plan_of(snap, racks, retrofits, halls, source.status)
+    return Plan.from_tables(snap, racks, retrofits, halls, source.status)
 
 
 def find_hall(sc: Scenario, hall: str) -> tuple[Site, Hall]:
@@ -778,7 +763,7 @@ def _verify_point(case: _Case, st: acc.HallState) -> list[str]:
     hall_rows = [
         row for row in halls.itertuples(index=False, name=None) if (row[0], row[1]) != (site, hall)
     ]
-    plan = _plan_of(
+    plan = Plan.from_tables(
         case.sc,
         pd.DataFrame(rack_rows, columns=acc.RACK_COLUMNS),
         retrofits,

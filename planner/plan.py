@@ -215,6 +215,25 @@ class Plan:
         return text
 
     @classmethod
+    def from_tables(
+        cls, scenario: Scenario, racks, retrofits, halls, status: str = "optimal", **meta
+    ) -> Plan:
+        """A Plan of given decision tables, its objective and total spend computed from them
+        by :mod:`planner.accounting` (for plans drawn up by hand or by other tools)."""
+        spend = float(acc.spend(scenario, racks, retrofits, halls)["total_usd"].sum())
+        compute = float(acc.compute_pflops(scenario, racks).sum())
+        return cls(
+            scenario,
+            status,
+            objective=compute if scenario.objective == "max_compute" else spend,
+            total_spend_usd=spend,
+            racks=racks.reset_index(drop=True),
+            retrofits=retrofits.reset_index(drop=True),
+            halls=halls.reset_index(drop=True),
+            **meta,
+        )
+
+    @classmethod
     def from_dict(cls, data: dict) -> Plan:
         if data.get("format") != FORMAT:
             raise ValueError("not a dc-retrofit-planner plan file")

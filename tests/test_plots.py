@@ -106,17 +106,7 @@ def door_hall_plan() -> planner.Plan:
         columns=acc.RETROFIT_COLUMNS,
     )
     halls = pd.DataFrame([("s", "h", "P1", 1, 1, 40.0, 20.0)], columns=acc.HALL_COLUMNS)
-    spend = float(acc.spend(sc, racks, retrofits, halls)["total_usd"].sum())
-    pflops = float(acc.compute_pflops(sc, racks).sum())
-    return planner.Plan(
-        sc,
-        "optimal",
-        objective=pflops,
-        total_spend_usd=spend,
-        racks=racks,
-        retrofits=retrofits,
-        halls=halls,
-    )
+    return planner.Plan.from_tables(sc, racks, retrofits, halls)
 
 
 def brute_force(x: int, y: int, units: dict) -> bool:

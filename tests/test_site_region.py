@@ -145,17 +145,7 @@ def site_plan(spread: dict, behind: int, units: dict) -> planner.Plan:
         ],
         columns=acc.HALL_COLUMNS,
     )
-    spend = float(acc.spend(SCENARIO, racks, retrofits, halls)["total_usd"].sum())
-    pflops = float(acc.compute_pflops(SCENARIO, racks).sum())
-    return planner.Plan(
-        SCENARIO,
-        "optimal",
-        objective=pflops,
-        total_spend_usd=spend,
-        racks=racks,
-        retrofits=retrofits,
-        halls=halls,
-    )
+    return planner.Plan.from_tables(SCENARIO, racks, retrofits, halls)
 
 
 def hand_plan() -> planner.Plan:
