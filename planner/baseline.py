@@ -490,7 +490,7 @@ def _ranked(sc: Scenario, mode: str) -> list[RackType]:
     )
 
 
-def greedy(scenario: Scenario | str) -> Plan:
+def greedy(scenario: Scenario | str, deadline: float | None = None) -> Plan:
     """The rule-of-thumb plan a planner would draw up by hand, for comparison with
     :func:`planner.solve`. No solver is involved; every step is listed here.
 
@@ -537,6 +537,10 @@ def greedy(scenario: Scenario | str) -> Plan:
     5. For ``min_cost`` scenarios, stop adding racks in a period as soon as the GPUs
        operating reach its ``gpu_targets`` entry.
 
+    ``deadline`` (a ``time.perf_counter()`` reading) stops adding racks once it has passed:
+    the plan then holds what was placed by then (it still obeys every rule), and its
+    message says so.
+
     Returns a :class:`~planner.Plan` with status ``"feasible"`` and solver ``"greedy"``,
     whose objective and spend are recomputed from its tables by
     :mod:`planner.accounting`; it verifies clean. If the rules of thumb miss a GPU target,
@@ -550,6 +554,7 @@ def greedy(scenario: Scenario | str) -> Plan:
     ranked = _ranked(sc, mode)
     rows_racks, rows_units, rows_halls = [], [], []
     previous_units: dict = {}
+    cut_short = False
     for t, period in enumerate(sc.periods):
         g.t, g.spent = t, 0.0
         target = sc.gpu_targets[t] if (mode == "targets" and sc.gpu_targets) else None
@@ -561,6 +566,10 @@ def greedy(scenario: Scenario | str) -> Plan:
             if rack.name == name
         )
         for index, h in enumerate(g.halls):
+            if deadline is not None and time.perf_counter() > deadline:
+                cut_short = True
+                g.unrepaired = True  # halls not yet repaired may still be over a limit
+                break
             if not g.repair(index):
                 g.unrepaired = True  # over a limit as it stands: add no rack here now
                 continue
@@ -612,6 +621,8 @@ def greedy(scenario: Scenario | str) -> Plan:
         "cheapest unlocking purchase, hall by hall within budget",
         solve_seconds=time.perf_counter() - start,
     )
+    if cut_short:
+        plan.message += "; stopped at its deadline with the racks placed by then"
     problems = plan.verify()
     if g.unrepaired and any(p.rule != "target" for p in problems):
         # the halls as they stand exceed a limit that no purchase in reach repairs

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 
@@ -12,12 +13,47 @@ from . import accounting as acc
 from .explain import diagnose
 from .model import MONEY, RetrofitModel, build, total_spend
 from .plan import Plan
-from .scenario import Scenario, load_scenario
-from .solvers import SolveResult, run
+from .scenario import Scenario, load_scenario, revalidate
+from .solvers import SOLVERS, SolveResult, run
 from .starts import better, gap_to_bound, greedy_start, neighbourhood_start, objective_at
 
 TIE_BREAK_GAP_SHARE = 0.01  # the spend tie-break is solved to this share of mip_gap
 TIE_BREAK_TIME_SHARE = 0.15  # and keeps this share of a time limit left after the starts
+GREEDY_TIME_SHARE = 0.5  # the rule-of-thumb start may use at most this share of a time limit
+
+
+def check_options(solver: str, time_limit_s: float | None, mip_gap: float) -> None:
+    """Raise ValueError for solve options that mean nothing: an unknown solver, a time
+    limit that is not a positive number of seconds, a gap outside [0, 1]."""
+    if not isinstance(solver, str) or solver.lower() not in SOLVERS:
+        raise ValueError(f"unknown solver {solver!r}: choose one of {', '.join(SOLVERS)}")
+    if time_limit_s is not None and (
+        isinstance(time_limit_s, bool)
+        or not isinstance(time_limit_s, int | float)
+        or not math.isfinite(time_limit_s)
+        or time_limit_s <= 0
+    ):
+        raise ValueError(
+            f"time_limit_s must be a number of seconds > 0 (or None), not {time_limit_s!r}"
+        )
+    if (
+        isinstance(mip_gap, bool)
+        or not isinstance(mip_gap, int | float)
+        or not math.isfinite(mip_gap)
+        or not 0 <= mip_gap <= 1
+    ):
+        raise ValueError(f"mip_gap must be a relative gap between 0 and 1, not {mip_gap!r}")
+
+
+def as_scenario(scenario: Scenario | str | Path) -> Scenario:
+    """The scenario to solve: a file is loaded; a Scenario object is validated again,
+    since it may have been changed in place after it was loaded (``ScenarioError`` with
+    the paths of its problems)."""
+    if isinstance(scenario, Scenario):
+        return revalidate(scenario)
+    if isinstance(scenario, str | Path):
+        return load_scenario(scenario)
+    raise TypeError(f"expected a Scenario or a scenario file, not {type(scenario).__name__}")
 
 
 def solve(
@@ -31,24 +67,26 @@ def solve(
 
     ``max_compute`` is solved lexicographically: first the most PFLOPS-periods, then, with
     compute held at that value, the least total spend. ``min_cost`` is one solve.
-    ``time_limit_s`` bounds the whole call; a solve stopped by it returns its best plan
-    with status ``"feasible"`` and the gap. ``mip_gap`` is the relative gap at which the
-    solver may stop (default 1e-4).
+    ``time_limit_s`` bounds the whole call, starting plans included; a solve stopped by it
+    returns its best plan with status ``"feasible"`` and the gap. ``mip_gap`` is the
+    relative gap at which the solver may stop (default 1e-4).
 
     The search starts from the better of the rule-of-thumb plan and, for large models, a
     plan found near the LP relaxation (:mod:`planner.starts`); the relaxation's optimum
-    then also bounds the gap, and a start already within ``mip_gap`` of it is final.
+    then also bounds the gap, and a start already within ``mip_gap`` of it is final. What
+    each solver run hands back is checked by :func:`planner.solvers.run` before it is
+    believed (see docs/model.md, "How a plan is checked").
     """
-    sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    check_options(solver, time_limit_s, mip_gap)
+    solver = solver.lower()
+    clock = Deadline(time_limit_s)
+    sc = as_scenario(scenario)
     start = time.perf_counter()
     m = build(sc)
     built = time.perf_counter()
-    deadline = None if time_limit_s is None else built + time_limit_s
+    remaining = clock.remaining
 
-    def remaining() -> float | None:
-        return None if deadline is None else max(deadline - time.perf_counter(), 0.0)
-
-    first = _first_solve(m, solver, mip_gap, msg, remaining)
+    first = _first_solve(m, solver, mip_gap, msg, clock)
     plan_meta = dict(solver=solver, build_seconds=built - start)
     if not first.has_solution:
         message = {
@@ -56,11 +94,11 @@ def solve(
             "budgets, lead times or CPU racks that cannot be retired are the usual causes",
             "unbounded": "the objective is unbounded: a cost or capacity is missing",
         }.get(first.status, f"no plan found ({first.message or 'solver error'})")
-        if first.status == "error" and time_limit_s is not None:
+        if first.status == "error" and time_limit_s is not None and clock.expired():
             message = f"no plan found within the time limit of {time_limit_s:g} s"
         status = "infeasible" if first.status == "infeasible" else "error"
         diagnosis = None
-        if status == "infeasible":
+        if status == "infeasible" and not clock.expired():
             diagnosis = diagnose(sc, solver, remaining())
             if len(diagnosis):
                 message = "no plan satisfies every rule of this scenario; it would need: " + (
@@ -72,20 +110,23 @@ def solve(
         )
 
     values = _values(m)
-    status, gap, message = first.status, first.gap, first.message
+    status, gap, message = first.status, first.gap, _said(first)
     if sc.objective == "max_compute":
-        best = pulp.value(m.compute)
-        m.prob.addConstraint(
-            pulp.LpConstraint(
-                m.compute, pulp.LpConstraintGE, "keep_compute", best - _compute_slack(m, best)
+        best = first.objective
+        if m.compute.items():
+            m.prob.addConstraint(
+                pulp.LpConstraint(
+                    m.compute, pulp.LpConstraintGE, "keep_compute", best - _compute_slack(m, best)
+                )
             )
-        )
         m.prob.sense = pulp.LpMinimize
         m.prob.setObjective(total_spend(m))
         # a relative gap on spend would let junk purchases through (1e-4 of $1.5B is $150k)
         second = run(m.prob, solver, remaining(), mip_gap * TIE_BREAK_GAP_SHARE, msg, start=values)
         if second.has_solution:
             values = _values(m)
+            if second.notes:
+                message = _joined(message, "least-spend tie-break: " + "; ".join(second.notes))
             if second.status != "optimal":
                 message = _joined(
                     message, "least-spend tie-break stopped early: spend may not be the least"
@@ -100,13 +141,41 @@ def solve(
     return _plan(m, values, status, gap, message, seconds, **plan_meta)
 
 
-def _first_solve(m: RetrofitModel, solver: str, mip_gap: float, msg: bool, remaining):
+class Deadline:
+    """The time limit of one call, counted from the moment it was made."""
+
+    def __init__(self, seconds: float | None):
+        self.seconds = seconds
+        self.began = time.perf_counter()
+        self.at = None if seconds is None else self.began + seconds
+
+    def remaining(self) -> float | None:
+        """Seconds left (None: no limit; 0 once it has passed)."""
+        return None if self.at is None else max(self.at - time.perf_counter(), 0.0)
+
+    def share(self, fraction: float) -> float | None:
+        """``fraction`` of the time left (None: no limit)."""
+        left = self.remaining()
+        return None if left is None else fraction * left
+
+    def expired(self) -> bool:
+        return self.at is not None and time.perf_counter() >= self.at
+
+
+def _said(result: SolveResult) -> str:
+    """A run's message with what the checks of its values found."""
+    return "; ".join([result.message, *result.notes]) if result.notes else result.message
+
+
+def _first_solve(m: RetrofitModel, solver: str, mip_gap: float, msg: bool, clock: Deadline):
     """The scenario's primary solve, from the better of the starting plans. A start within
     ``mip_gap`` of the LP bound is final; a solve that finds nothing in time falls back on
     the start; the LP bound tightens the gap where it proves more than the solver did."""
-    start_at = greedy_start(m)
+    remaining = clock.remaining
+    greedy_by = None if clock.at is None else time.perf_counter() + clock.share(GREEDY_TIME_SHARE)
+    start_at = greedy_start(m, deadline=greedy_by)
     bound = None
-    if solver == "highs":
+    if solver == "highs" and not clock.expired():
         near, bound = neighbourhood_start(m, remaining(), mip_gap)
         start_at = better(m, near, start_at)
     close = bound is not None and start_at is not None
@@ -158,7 +227,7 @@ def _compute_slack(m: RetrofitModel, best: float) -> float:
     tolerances, never as much as half the smallest rack's PFLOPS (or dropping that rack to
     save its capex would pass as a tie)."""
     smallest = min((c for c in m.compute.values() if c > 0), default=1.0)
-    return min(1e-6 * max(1.0, abs(best)), 0.5 * smallest)
+    return min(1e-6 * max(1.0, abs(best or 0.0)), 0.5 * smallest)
 
 
 def _values(m: RetrofitModel) -> dict:

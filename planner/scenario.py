@@ -146,7 +146,23 @@ def _as_number(value: Any) -> float | None:
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_default=True)
+    """Scenario parts: unknown keys are errors, and a field set after loading is validated
+    (a bad value raises :class:`ScenarioError` and leaves the old one in place)."""
+
+    model_config = ConfigDict(extra="forbid", validate_default=True, validate_assignment=True)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        old = self.__dict__.get(name, _UNSET)
+        try:
+            super().__setattr__(name, value)
+        except ValidationError as exc:
+            if old is not _UNSET:  # a cross-check may fail after the field was stored
+                self.__dict__[name] = old
+            where = f"{type(self).__name__}.{name} = {value!r}"
+            raise ScenarioError(problems_from(exc), f"setting {where}") from None
+
+
+_UNSET = object()
 
 
 def _label(value: Any) -> Any:
@@ -339,6 +355,15 @@ class Scenario(_Model):
         if errors:
             raise ValidationError.from_exception_data(cls.__name__, errors)
         return scenario
+
+    @classmethod
+    def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Scenario:
+        """Validate plain data (or a Scenario) as a scenario; raises :class:`ScenarioError`
+        listing every problem by its path, as for a file."""
+        try:
+            return super().model_validate(obj, *args, **kwargs)
+        except ValidationError as exc:
+            raise ScenarioError(problems_from(exc)) from None
 
     # -- convenience accessors (data only; no modelling logic) -----------------------
     @property
@@ -662,9 +687,16 @@ def validate_document(data: Any, lines: dict | None = None, source: str | None =
     if not isinstance(data, dict):
         raise ScenarioError([Problem("(top level)", "a scenario is a mapping of fields")], source)
     try:
-        return Scenario.model_validate(data)
+        return Scenario.__pydantic_validator__.validate_python(data)
     except ValidationError as exc:
         raise ScenarioError(problems_from(exc, lines), source) from None
+
+
+def revalidate(scenario: Scenario) -> Scenario:
+    """A scenario object checked again as a whole, as a file would be: it may have been
+    changed in place since it was validated (``s.periods.clear()``, a hall appended).
+    Returns a fresh, valid Scenario or raises ScenarioError with every problem."""
+    return validate_document(scenario.model_dump(), source="the scenario (changed after loading)")
 
 
 def load_scenario(path: str | Path) -> Scenario:

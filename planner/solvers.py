@@ -1,7 +1,21 @@
 """One adapter over the MILP solvers: HiGHS (highspy, default) and CBC.
 
-It hides PuLP's solver classes, reads back whether a solution exists (PuLP can report an
-"optimal"-looking status after a time limit with no integer solution), and the gap.
+Every solve in the package goes through :func:`run`, which treats what a solver reports
+as a claim to check, not a fact:
+
+* the model is handed to the solver as arrays (:class:`Matrix`) and the values it hands
+  back are checked against those same arrays: every bound, every row, integrality, and
+  the objective they achieve (:func:`audit`);
+* the objective the solver *reports* must equal the one its values achieve; where it
+  does not (highspy 1.16.0 can hand back a MIP start's values while reporting a better
+  optimum), the run is untrusted and solved again without the start;
+* the gap is always that of the objective the values achieve against the bound the
+  solver proved, and a run is ``optimal`` only when that gap is within the one asked for.
+
+It also hides what each solver needs around a run: HiGHS's thread scheduler, which is
+global per process (reset when the thread count changes, or when another highspy user
+changed it), and CBC's temporary files (in a directory of their own, removed whatever
+happens).
 """
 
 from __future__ import annotations
@@ -13,52 +27,219 @@ import shutil
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pulp
 
 SOLVERS = ("highs", "cbc")
 
+#: a row or bound may be off by this share of its magnitude (plus this much) and still hold
+FEASIBILITY_REL = 1e-6
+#: whole-number decisions may be this far from a whole number (HiGHS's own tolerance is 1e-6)
+INTEGRALITY_TOL = 1e-5
+#: a reported objective may differ from the one its values achieve by this share (plus this)
+OBJECTIVE_REL = 1e-6
+#: a difference between objective and bound this small (model units) is no gap at all
+#: (HiGHS's default ``mip_abs_gap``)
+ABS_GAP = 1e-6
+
 
 class SolverUnavailable(RuntimeError):
-    """The requested solver is not installed."""
+    """The requested solver is not installed (or cannot be loaded)."""
+
+
+class SolverFailed(RuntimeError):
+    """The solver ran but failed: it crashed, or what it wrote back cannot be read."""
 
 
 @dataclass
 class SolveResult:
-    """What one solver call found."""
+    """What one solver call found, after its claims were checked.
+
+    ``objective`` is the objective the returned values achieve (model units), never the
+    solver's word for it; ``bound`` the best bound on the optimum the solver proved (same
+    units and sense; for an LP solved to optimality, its objective); ``gap`` the relative
+    gap of the one to the other.
+    """
 
     status: str  # optimal | feasible | infeasible | unbounded | error
     objective: float | None
-    gap: float | None  # relative MIP gap; None when unknown
+    gap: float | None  # relative gap of objective to bound; None when unknown
     seconds: float
     message: str = ""
-    solver_seconds: float | None = None  # time inside the solver's own run (HiGHS only)
+    solver_seconds: float | None = None  # time inside the solver's own runs (HiGHS only)
+    bound: float | None = None
+    claimed: float | None = None  # the objective the solver reported
+    notes: list[str] = field(default_factory=list)  # what the checks found and did
 
     @property
     def has_solution(self) -> bool:
         return self.status in ("optimal", "feasible")
 
 
-def _cbc_path() -> str:
-    """The CBC executable: one on PATH (``pulp[cbc]`` or a system CBC), else PuLP's bundled
-    binary where this PuLP still ships one."""
-    found = shutil.which("cbc")
-    if found:
-        return found
-    from pulp.apis import coin_api
+# -- the model as arrays ---------------------------------------------------------------------
+@dataclass
+class Matrix:
+    """A PuLP problem as the arrays a solver reads: columns with bounds, costs and
+    integrality, rows in compressed sparse row form with their bounds. ``sign`` is -1 for a
+    maximisation (the arrays always minimise), ``constant`` the objective's constant."""
 
-    bundled = getattr(coin_api, "pulp_cbc_path", None)
-    if bundled and os.path.exists(bundled):
-        if not os.access(bundled, os.X_OK):
-            os.chmod(bundled, 0o755)
-        return bundled
-    raise SolverUnavailable("CBC is not installed: pip install 'pulp[cbc]' or install coinor-cbc")
+    variables: list
+    rows: list
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    cost: np.ndarray  # minimised: sign x the model's objective coefficients
+    integer: np.ndarray  # indices of whole-number columns
+    starts: np.ndarray
+    index: np.ndarray
+    value: np.ndarray
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    sign: float
+    constant: float
+
+    def objective(self, x: np.ndarray) -> float:
+        """The model's objective (its own sense, constant included) at ``x``."""
+        return float(self.sign * (self.cost @ x) + self.constant)
+
+    def activities(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each row's activity ``a_i x`` and the magnitude ``sum |a_ij x_j|`` it is made of."""
+        n_rows = len(self.rows)
+        if not n_rows:
+            return np.zeros(0), np.zeros(0)
+        terms = self.value * x[self.index]
+        row_of = np.repeat(np.arange(n_rows), np.diff(np.append(self.starts, len(self.index))))
+        activity = np.bincount(row_of, weights=terms, minlength=n_rows)
+        size = np.bincount(row_of, weights=np.abs(terms), minlength=n_rows)
+        return activity, size
+
+
+def matrix(prob: pulp.LpProblem, mip: bool = True) -> Matrix:
+    """The arrays of ``prob``, columns and rows in the order ``prob.writeMPS`` writes them
+    (so that a model read back from that MPS file is the same model). ``mip=False`` drops
+    integrality (the LP relaxation)."""
+    inf = math.inf
+    variables = list(prob.variables())  # PuLP may append to its own list (CBC adds a dummy)
+    for i, var in enumerate(variables):
+        var.index = i
+    sign = -1.0 if prob.sense == pulp.LpMaximize else 1.0
+    objective = prob.objective if prob.objective is not None else pulp.LpAffineExpression()
+    n = len(variables)
+    cost = np.zeros(n)
+    for var, coef in objective.items():
+        cost[var.index] += sign * coef
+    rows = prob.constraints()
+    starts, index, value, lower, upper = [], [], [], [], []
+    for i, row in enumerate(rows):
+        row.index = i
+        starts.append(len(index))
+        for var, coef in row.items():
+            if coef:
+                index.append(var.index)
+                value.append(coef)
+        lb, ub = row.getLb(), row.getUb()
+        lower.append(-inf if lb is None else lb)
+        upper.append(inf if ub is None else ub)
+    integer = [v.index for v in variables if v.cat == pulp.LpInteger] if mip else []
+    return Matrix(
+        variables=variables,
+        rows=rows,
+        col_lower=np.array([-inf if v.lowBound is None else v.lowBound for v in variables], float),
+        col_upper=np.array([inf if v.upBound is None else v.upBound for v in variables], float),
+        cost=cost,
+        integer=np.array(integer, dtype=np.int64),
+        starts=np.array(starts, dtype=np.int64),
+        index=np.array(index, dtype=np.int64),
+        value=np.array(value, dtype=float),
+        row_lower=np.array(lower, dtype=float),
+        row_upper=np.array(upper, dtype=float),
+        sign=sign,
+        constant=float(objective.constant or 0.0),
+    )
+
+
+@dataclass(frozen=True)
+class Audit:
+    """What a vector of values achieves in a model: its objective, and the worst breach of
+    a bound, a row or integrality (0 when every one holds within tolerance), with where."""
+
+    objective: float
+    breach: float  # worst breach, as a share of the tolerance it exceeds (0 = none)
+    where: str
+
+    @property
+    def feasible(self) -> bool:
+        return self.breach == 0.0
+
+
+def audit(mat: Matrix, x: np.ndarray) -> Audit:
+    """Check ``x`` against every bound, row and integrality of ``mat``."""
+    worst, where = 0.0, ""
+
+    def worse(excess: np.ndarray, tol: np.ndarray, what: str) -> None:
+        nonlocal worst, where
+        if not len(excess):
+            return
+        ratio = np.where(excess > tol, excess / np.maximum(tol, 1e-300), 0.0)
+        i = int(np.argmax(ratio))
+        if ratio[i] > worst:
+            worst, where = float(ratio[i]), what.format(i=i, excess=float(excess[i]))
+
+    if not np.all(np.isfinite(x)):
+        return Audit(math.nan, math.inf, "a value is not a finite number")
+    col_tol = FEASIBILITY_REL * (1.0 + np.abs(x))
+    names = mat.variables
+    worse(mat.col_lower - x, col_tol, "column {i} below its lower bound by {excess:g}")
+    worse(x - mat.col_upper, col_tol, "column {i} above its upper bound by {excess:g}")
+    if len(mat.integer):
+        frac = np.abs(x[mat.integer] - np.round(x[mat.integer]))
+        worse(frac, np.full(len(frac), INTEGRALITY_TOL), "whole-number column off by {excess:g}")
+    activity, size = mat.activities(x)
+    row_tol = FEASIBILITY_REL * (
+        1.0 + np.maximum(size, np.abs(np.where(np.isfinite(mat.row_upper), mat.row_upper, 0.0)))
+    )
+    worse(mat.row_lower - activity, row_tol, "row {i} short of its lower bound by {excess:g}")
+    worse(activity - mat.row_upper, row_tol, "row {i} over its upper bound by {excess:g}")
+    if where.startswith("column") and names:
+        i = int(where.split()[1])
+        where = where.replace(f"column {i}", f"column {names[i].name}")
+    if where.startswith("row") and mat.rows:
+        i = int(where.split()[1])
+        where = where.replace(f"row {i}", f"row {mat.rows[i].name}")
+    return Audit(mat.objective(x), worst, where)
+
+
+def relative_gap(objective: float, bound: float, maximise: bool) -> float:
+    """Relative gap of an objective to a bound on the optimum (0 when the bound is met),
+    over the objective's magnitude, as HiGHS measures it; differences within
+    :data:`ABS_GAP` are none."""
+    diff = bound - objective if maximise else objective - bound
+    if diff <= ABS_GAP:
+        return 0.0
+    return diff / max(abs(objective), 1e-9)
+
+
+# -- what a solver handed back, before the checks ---------------------------------------------
+@dataclass
+class _Raw:
+    word: str  # optimal | stopped | infeasible | unbounded | error: what the solver says
+    x: np.ndarray | None  # its values, when it says it has a solution
+    claimed: float | None  # the objective it reports (model sense and units)
+    bound: float | None  # the bound it reports (model sense and units)
+    message: str
+    solver_seconds: float | None = None
+    duals: np.ndarray | None = None
 
 
 def _threads() -> int:
-    return int(os.environ.get("PLANNER_THREADS", "0")) or min(os.cpu_count() or 1, 4)
+    """Solver threads: ``PLANNER_THREADS`` where set to a whole number >= 1, else the cores
+    (at most 4)."""
+    text = os.environ.get("PLANNER_THREADS", "").strip()
+    if text.isdigit() and int(text) > 0:
+        return int(text)
+    return min(os.cpu_count() or 1, 4)
 
 
 def run(
@@ -70,52 +251,153 @@ def run(
     start: dict[str, float] | None = None,
     relax: bool = False,
 ) -> SolveResult:
-    """Solve ``prob`` in place with the named solver and report what was found.
+    """Solve ``prob`` with the named solver, check what it hands back, and set the
+    variables' values (``varValue``) and, for an LP, the rows' duals (``pi``) to it.
 
-    ``start`` (variable name -> value) is a feasible solution to start from; HiGHS uses it
-    as its first incumbent, CBC ignores it. ``relax`` solves the LP relaxation instead
-    (HiGHS only, interior point; whole-number decisions taken as continuous).
+    ``start`` (variable name -> value) is a feasible solution HiGHS starts from (CBC
+    ignores it). ``relax`` solves the LP relaxation instead (HiGHS only, interior point).
+    A run whose values break the model, or do not achieve the objective the solver
+    reports, is solved again without the start; if they still do not, its values are
+    kept only when they are feasible (status ``feasible``, the gap from what they
+    achieve), else the result is an ``error``.
     """
     solver = solver.lower()
     if solver not in SOLVERS:
         raise ValueError(f"unknown solver {solver!r}; choose one of {', '.join(SOLVERS)}")
-    if time_limit_s is not None and time_limit_s <= 0:
+    if relax and solver != "highs":
+        raise ValueError("the LP relaxation is solved with HiGHS only")
+    if time_limit_s is not None and not time_limit_s > 0:
         return SolveResult("error", None, None, 0.0, "no time left for this solve")
     began = time.perf_counter()
-    if solver == "highs":
-        result = _run_highs(prob, time_limit_s, mip_gap, msg, start, relax)
-    elif relax:
-        raise ValueError("the LP relaxation is solved with HiGHS only")
-    else:
-        result = _run_cbc(prob, time_limit_s, mip_gap, msg)
+    mat = matrix(prob, mip=not relax)
+
+    def once(with_start) -> _Raw:
+        left = None if time_limit_s is None else time_limit_s - (time.perf_counter() - began)
+        if left is not None and left <= 0:
+            return _Raw("error", None, None, None, "no time left for this solve")
+        if solver == "highs":
+            return _run_highs(mat, left, mip_gap, msg, with_start, relax)
+        return _run_cbc(prob, mat, left, mip_gap, msg)
+
+    raw = _empty(mat) if not mat.variables else once(start)
+    result = _judge(mat, raw, mip_gap, relax)
+    spent = raw.solver_seconds
+    if "untrusted" in result.notes and start is not None:
+        again = once(None)
+        second = _judge(mat, again, mip_gap, relax)
+        second.notes.insert(0, f"re-solved without its start: {result.message}")
+        if again.solver_seconds is not None:
+            spent = (spent or 0.0) + again.solver_seconds
+        if second.has_solution or not result.has_solution:
+            raw, result = again, second
+    result.solver_seconds = spent
+    _write_back(mat, raw, result)
     result.seconds = time.perf_counter() - began
     return result
 
 
-def _status(prob: pulp.LpProblem, stopped_early: bool) -> str:
-    sol = prob.sol_status
-    if sol == pulp.LpSolutionOptimal and not stopped_early:
-        return "optimal"
-    if sol in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
-        return "feasible"
-    if prob.status == pulp.LpStatusInfeasible or sol == pulp.LpSolutionInfeasible:
-        return "infeasible"
-    if prob.status == pulp.LpStatusUnbounded or sol == pulp.LpSolutionUnbounded:
-        return "unbounded"
-    return "error"
+def _empty(mat: Matrix) -> _Raw:
+    """A model without decisions (solvers refuse it): optimal if every row holds at zero."""
+    holds = bool(np.all(mat.row_lower <= 0.0) and np.all(mat.row_upper >= 0.0))
+    if not holds:
+        return _Raw("infeasible", None, None, None, "no decision and a row that cannot hold")
+    return _Raw("optimal", np.zeros(0), mat.constant, mat.constant, "Optimal (no decisions)")
 
 
+def _judge(mat: Matrix, raw: _Raw, mip_gap: float | None, relax: bool) -> SolveResult:
+    """The checked result of one run (see :func:`run`)."""
+    maximise = mat.sign < 0
+    if raw.x is None:
+        status = raw.word if raw.word in ("infeasible", "unbounded") else "error"
+        return SolveResult(status, None, None, 0.0, raw.message)
+    checked = audit(mat, raw.x)
+    notes: list[str] = []
+    if not checked.feasible:
+        notes.append("untrusted")
+        return SolveResult(
+            "error",
+            None,
+            None,
+            0.0,
+            f"the solver's values break the model ({checked.where})",
+            claimed=raw.claimed,
+            notes=notes,
+        )
+    objective = checked.objective
+    claimed = raw.claimed
+    trusted = claimed is None or abs(claimed - objective) <= OBJECTIVE_REL * max(
+        1.0, abs(objective)
+    )
+    bound = raw.bound
+    if relax and raw.word == "optimal":
+        bound = objective
+    if bound is not None and not math.isfinite(bound):
+        bound = None
+    gap = None if bound is None else relative_gap(objective, bound, maximise)
+    message = raw.message
+    if not trusted:
+        notes.append("untrusted")
+        message = (
+            f"the solver reported objective {claimed:.12g} but its values achieve {objective:.12g}"
+        )
+    if raw.word == "optimal" and trusted:
+        wanted = 0.0 if mip_gap is None or relax else mip_gap
+        status = "optimal" if gap is None or gap <= wanted * (1 + 1e-9) + 1e-12 else "feasible"
+        if gap is None:
+            gap = 0.0
+        if status == "feasible":
+            message = f"stopped at gap {gap:.3g}, above the {wanted:g} asked for"
+    else:
+        status = "feasible"
+    return SolveResult(
+        status, objective, gap, 0.0, message, bound=bound, claimed=claimed, notes=notes
+    )
+
+
+def _write_back(mat: Matrix, raw: _Raw, result: SolveResult) -> None:
+    """Set the problem's variable values (and an LP's duals) to what the result keeps."""
+    keep = result.has_solution and raw.x is not None
+    for i, var in enumerate(mat.variables):
+        var.varValue = float(raw.x[i]) if keep else None
+    if keep and raw.duals is not None:
+        for i, row in enumerate(mat.rows):
+            row.pi = float(raw.duals[i])
+    else:
+        for row in mat.rows:
+            row.pi = None
+
+
+# -- HiGHS -------------------------------------------------------------------------------------
+_SCHEDULER_THREADS: int | None = None
 _BANNER_SHOWN = False
 
 
-def _silence_highs_banner() -> None:
+def _highspy():
+    try:
+        import highspy
+    except Exception as exc:  # not installed, or a broken build (ImportError, OSError, ...)
+        raise SolverUnavailable(
+            f"HiGHS cannot be loaded ({type(exc).__name__}: {exc}): "
+            "pip install --force-reinstall highspy, or choose --solver cbc"
+        ) from None
+    return highspy
+
+
+def _scheduler(highspy, threads: int, force: bool = False) -> None:
+    """Point HiGHS's process-wide thread scheduler at ``threads`` threads: it is set by the
+    first solve in a process and refuses any other count later."""
+    global _SCHEDULER_THREADS
+    if force or threads != _SCHEDULER_THREADS:
+        highspy.Highs.resetGlobalScheduler(True)
+        _SCHEDULER_THREADS = threads
+
+
+def _silence_banner(highspy) -> None:
     """highspy prints a banner on stdout when the first Highs object is made in a
     process; make that object once with stdout pointed at /dev/null."""
     global _BANNER_SHOWN
     if _BANNER_SHOWN:
         return
-    import highspy
-
     _BANNER_SHOWN = True
     try:
         sys.stdout.flush()
@@ -131,149 +413,163 @@ def _silence_highs_banner() -> None:
         os.close(saved)
 
 
-class _BulkHiGHS(pulp.HiGHS):
-    """PuLP's HiGHS interface, handing the whole model to HiGHS in three array calls.
-
-    PuLP 3.x passes columns and rows one call each (``addCol``/``addRow``), a Python
-    round-trip per row that costs seconds at fleet size; here columns, integrality and the
-    row-wise matrix go over in bulk, in the order ``prob.writeMPS`` writes them, so a model
-    read back from that MPS file is the same model. ``start`` (variable name -> value) is
-    handed to HiGHS as its first incumbent.
-    """
-
-    def __init__(self, start: dict[str, float] | None = None, **options):
-        super().__init__(**options)
-        self.start_values = start
-
-    def buildSolverModel(self, lp):
-        import highspy
-        import numpy as np
-
-        inf = highspy.kHighsInf
-        variables = lp.variables()
-        for i, var in enumerate(variables):
-            var.index = i
-        sign = -1.0 if lp.sense == pulp.LpMaximize else 1.0
-        objective = lp.objective if lp.objective is not None else {}
-
-        def bound(value, default):
-            return default if value is None else value
-
-        h = lp.solverModel
-        n = len(variables)
-        h.addVars(
-            n,
-            np.array([bound(v.lowBound, -inf) for v in variables], dtype=float),
-            np.array([bound(v.upBound, inf) for v in variables], dtype=float),
-        )
-        h.changeColsCost(
-            n,
-            np.arange(n, dtype=np.int32),
-            np.array([sign * objective.get(v, 0.0) for v in variables], dtype=float),
-        )
-        integer = [v.index for v in variables if v.cat == pulp.LpInteger] if self.mip else []
-        if integer:
-            h.changeColsIntegrality(
-                len(integer),
-                np.array(integer, dtype=np.int32),
-                np.full(len(integer), highspy.HighsVarType.kInteger),
-            )
-        rows = lp.constraints()
-        starts, indices, values, lower, upper = [], [], [], [], []
-        for i, row in enumerate(rows):
-            row.index = i
-            starts.append(len(indices))
-            for var, coef in row.items():
-                if coef:
-                    indices.append(var.index)
-                    values.append(coef)
-            lower.append(bound(row.getLb(), -inf))
-            upper.append(bound(row.getUb(), inf))
-        if rows:
-            h.addRows(
-                len(rows),
-                np.array(lower, dtype=float),
-                np.array(upper, dtype=float),
-                len(indices),
-                np.array(starts, dtype=np.int32),
-                np.array(indices, dtype=np.int32),
-                np.array(values, dtype=float),
-            )
-        if self.start_values:
-            solution = highspy.HighsSolution()
-            solution.col_value = [float(self.start_values.get(v.name) or 0.0) for v in variables]
-            solution.value_valid = True
-            h.setSolution(solution)
-
-
-def _run_highs(prob, time_limit_s, mip_gap, msg, start=None, relax=False) -> SolveResult:
-    import highspy
-
-    if not msg:
-        _silence_highs_banner()
-
-    options = dict(msg=msg, timeLimit=time_limit_s, gapRel=mip_gap, threads=_threads())
-    options["random_seed"] = 0
+def _highs_model(highspy, mat: Matrix, msg: bool, time_limit_s, mip_gap, relax, start):
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", bool(msg))
+    h.setOptionValue("threads", _threads())
+    h.setOptionValue("random_seed", 0)
+    if time_limit_s is not None:
+        h.setOptionValue("time_limit", float(time_limit_s))
+    if mip_gap is not None:
+        h.setOptionValue("mip_rel_gap", float(mip_gap))
     if relax:
-        options.update(mip=False, solver="ipm")
-    engine = _BulkHiGHS(start, **options)
-    if not engine.available():
-        raise SolverUnavailable("HiGHS is not installed: pip install highspy")
-    prob.solve(engine)
-    highs = prob.solverModel
-    model_status = highs.getModelStatus()
-    stopped = model_status != highspy.HighsModelStatus.kOptimal
-    status = _status(prob, stopped)
-    info = highs.getInfo()
-    gap = None
-    if status in ("optimal", "feasible"):
-        gap = float(info.mip_gap) if math.isfinite(info.mip_gap) else None
-        if status == "optimal" and gap is None:
-            gap = 0.0
-    message = highs.modelStatusToString(model_status)
-    objective = pulp.value(prob.objective)
-    return SolveResult(status, objective, gap, 0.0, message, solver_seconds=highs.getRunTime())
+        h.setOptionValue("solver", "ipm")
+    n = len(mat.variables)
+    if n:
+        h.addVars(n, mat.col_lower, mat.col_upper)
+        h.changeColsCost(n, np.arange(n, dtype=np.int32), mat.cost)
+    if len(mat.integer):
+        h.changeColsIntegrality(
+            len(mat.integer),
+            mat.integer.astype(np.int32),
+            np.full(len(mat.integer), highspy.HighsVarType.kInteger),
+        )
+    if mat.rows:
+        h.addRows(
+            len(mat.rows),
+            mat.row_lower,
+            mat.row_upper,
+            len(mat.index),
+            mat.starts.astype(np.int32),
+            mat.index.astype(np.int32),
+            mat.value,
+        )
+    if start:
+        solution = highspy.HighsSolution()
+        solution.col_value = [float(start.get(v.name) or 0.0) for v in mat.variables]
+        solution.value_valid = True
+        h.setSolution(solution)
+    return h
 
 
+def _run_highs(mat: Matrix, time_limit_s, mip_gap, msg, start, relax) -> _Raw:
+    highspy = _highspy()
+    if not msg:
+        _silence_banner(highspy)
+    _scheduler(highspy, _threads())
+    status = highspy.HighsModelStatus
+    h = _highs_model(highspy, mat, msg, time_limit_s, mip_gap, relax, start)
+    h.run()
+    if h.getModelStatus() == status.kNotset:  # another highspy user reset the scheduler
+        _scheduler(highspy, _threads(), force=True)
+        h = _highs_model(highspy, mat, msg, time_limit_s, mip_gap, relax, start)
+        h.run()
+    model_status = h.getModelStatus()
+    info = h.getInfo()
+    text = h.modelStatusToString(model_status)
+    seconds = h.getRunTime()
+    words = {
+        status.kOptimal: "optimal",
+        status.kInfeasible: "infeasible",
+        status.kUnboundedOrInfeasible: "infeasible",
+        status.kUnbounded: "unbounded",
+    }
+    word = words.get(model_status, "stopped")
+    has_values = info.primal_solution_status == 2  # kSolutionStatusFeasible
+    if model_status in (status.kNotset, status.kModelError, status.kSolveError):
+        word, has_values = "error", False
+    if not has_values:
+        return _Raw(word if word != "stopped" else "error", None, None, None, text, seconds)
+    solution = h.getSolution()
+    x = np.array(solution.col_value, dtype=float)
+    claimed = mat.sign * float(info.objective_function_value) + mat.constant
+    bound = None
+    if not relax and len(mat.integer):
+        dual = float(info.mip_dual_bound)
+        bound = mat.sign * dual + mat.constant if math.isfinite(dual) else None
+    elif word == "optimal":
+        bound = claimed
+    duals = np.array(solution.row_dual, dtype=float) if solution.dual_valid else None
+    return _Raw(word, x, claimed, bound, text, seconds, duals)
+
+
+# -- CBC ---------------------------------------------------------------------------------------
 _CBC_OBJECTIVE = re.compile(r"^Objective value:\s+(\S+)", re.M)
-_CBC_BOUND = re.compile(r"^Lower bound:\s+(\S+)", re.M)
-_CBC_STOPPED = re.compile(r"^Result - Stopped on (time|iterations|nodes)", re.M)
+_CBC_BOUND = re.compile(r"^(?:Lower|Upper) bound:\s+(\S+)", re.M)
+_CBC_RESULT = re.compile(r"^Result - (.*)$", re.M)
 
 
-def _cbc_gap(log: str) -> float | None:
-    """Relative gap |objective - bound| / |objective| from CBC's result summary (its own
-    ``Gap:`` line is rounded to two decimals and signed)."""
-    objective, bound = _CBC_OBJECTIVE.search(log), _CBC_BOUND.search(log)
-    if not (objective and bound):
+def _cbc_path() -> str:
+    """The CBC executable: ``PLANNER_CBC`` where set, else one on PATH (``pulp[cbc]`` or a
+    system CBC), else PuLP's bundled binary where this PuLP still ships one."""
+    chosen = os.environ.get("PLANNER_CBC")
+    if chosen:
+        if not (os.path.isfile(chosen) and os.access(chosen, os.X_OK)):
+            raise SolverUnavailable(f"PLANNER_CBC={chosen} is not an executable file")
+        return chosen
+    found = shutil.which("cbc")
+    if found:
+        return found
+    from pulp.apis import coin_api
+
+    bundled = getattr(coin_api, "pulp_cbc_path", None)
+    if bundled and os.path.exists(bundled):
+        if not os.access(bundled, os.X_OK):
+            os.chmod(bundled, 0o755)
+        return bundled
+    raise SolverUnavailable("CBC is not installed: pip install 'pulp[cbc]' or install coinor-cbc")
+
+
+def _number(pattern: re.Pattern, text: str) -> float | None:
+    found = pattern.search(text)
+    if not found:
         return None
     try:
-        obj, low = float(objective.group(1)), float(bound.group(1))
+        value = float(found.group(1))
     except ValueError:
         return None
-    if not (math.isfinite(obj) and math.isfinite(low)):
-        return None
-    return abs(obj - low) / max(abs(obj), 1e-9)
+    return value if math.isfinite(value) else None
 
 
-def _run_cbc(prob, time_limit_s, mip_gap, msg) -> SolveResult:
+def _run_cbc(prob, mat: Matrix, time_limit_s, mip_gap, msg) -> _Raw:
+    path = _cbc_path()
     with tempfile.TemporaryDirectory(prefix="planner-cbc-") as tmp:
         log = Path(tmp) / "cbc.log"
         engine = pulp.COIN_CMD(
-            path=_cbc_path(),
-            msg=msg,
+            path=path,
+            msg=False,
             timeLimit=time_limit_s,
             gapRel=mip_gap,
             threads=_threads(),
             logPath=str(log),
             keepFiles=False,
         )
-        prob.solve(engine)
+        engine.tmpDir = tmp  # its model and solution files die with this directory
+        try:
+            prob.solve(engine)
+        except Exception as exc:  # a crash, or a solution file that cannot be read
+            tail = log.read_text(errors="replace")[-400:] if log.exists() else ""
+            raise SolverFailed(
+                f"CBC ({path}) failed: {exc}" + (f"; its log ends: {tail.strip()}" if tail else "")
+            ) from None
         text = log.read_text(errors="replace") if log.exists() else ""
-    stopped = bool(_CBC_STOPPED.search(text))
-    status = _status(prob, stopped)
-    gap = _cbc_gap(text) if status in ("optimal", "feasible") else None
-    if gap is None and status == "optimal":
-        gap = 0.0
-    message = "stopped early" if stopped else pulp.LpStatus.get(prob.status, "")
-    objective = pulp.value(prob.objective) if status in ("optimal", "feasible") else None
-    return SolveResult(status, objective, gap, 0.0, message)
+    if msg:
+        print(text, file=sys.stderr)
+    result = _CBC_RESULT.search(text)
+    said = result.group(1) if result else ""
+    sol = prob.sol_status
+    if prob.status == pulp.LpStatusInfeasible or sol == pulp.LpSolutionInfeasible:
+        return _Raw("infeasible", None, None, None, said or "infeasible")
+    if prob.status == pulp.LpStatusUnbounded or sol == pulp.LpSolutionUnbounded:
+        return _Raw("unbounded", None, None, None, said or "unbounded")
+    if sol not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
+        return _Raw("error", None, None, None, said or "CBC found no solution")
+    # CBC's solution file may leave out columns at zero: the audit checks the result anyway
+    x = np.array([v.varValue or 0.0 for v in mat.variables], dtype=float)
+    stopped = said.startswith("Stopped")
+    objective = _number(_CBC_OBJECTIVE, text)
+    claimed = None if objective is None else objective + mat.constant
+    bound = _number(_CBC_BOUND, text)
+    bound = bound + mat.constant if bound is not None else (None if stopped else claimed)
+    word = "stopped" if stopped else "optimal"
+    return _Raw(word, x, claimed, bound, "stopped early" if stopped else "Optimal")

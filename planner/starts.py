@@ -28,14 +28,16 @@ NEIGHBOURHOOD_MIN_INTEGERS = 1000
 NEIGHBOURHOOD_TIME_SHARE = 0.3
 
 
-def greedy_start(m: RetrofitModel) -> dict[str, float] | None:
+def greedy_start(m: RetrofitModel, deadline: float | None = None) -> dict[str, float] | None:
     """The rule-of-thumb plan (:func:`planner.baseline.greedy`) as a first incumbent for
     HiGHS: a solve stopped by its time limit then always returns a plan at least as good.
-    ``None`` when the greedy plan is not usable (no plan, or a scenario it cannot fill)."""
+    ``deadline`` (a ``time.perf_counter()`` reading) stops the rule of thumb early with
+    what it has placed so far. ``None`` when the greedy plan is not usable (no plan, or a
+    scenario it cannot fill)."""
     from .baseline import greedy
 
     try:
-        plan = greedy(m.scenario)
+        plan = greedy(m.scenario, deadline=deadline)
     except Exception:  # a starting point is optional: never let it stop the solve
         return None
     if not plan.has_plan or plan.verify():

@@ -41,7 +41,8 @@ def test_start_values_reproduce_a_plan_in_the_model(source):
 def test_a_time_limited_solve_keeps_a_plan_at_least_as_good_as_the_rule_of_thumb():
     sc = synth.fleet(2, 5, 12, seed=0)
     greedy = baseline.greedy(sc)
-    plan = planner.solve(sc, time_limit_s=0.5, mip_gap=0.0)
+    # the limit covers the rule-of-thumb start (about 0.2 s here) and the solve after it
+    plan = planner.solve(sc, time_limit_s=1.5, mip_gap=0.0)
     assert plan.status == "feasible", plan.message
     assert plan.gap is not None and plan.gap > 0
     assert plan.verify() == []

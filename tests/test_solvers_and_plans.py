@@ -287,14 +287,17 @@ def test_time_limit_is_honoured(solver):
 
 
 @pytest.mark.parametrize("solver", SOLVERS)
-def test_no_time_at_all_returns_the_rule_of_thumb_plan(solver):
+def test_no_time_at_all_returns_the_rule_of_thumb_plan_so_far(solver):
+    """The time limit bounds the rule-of-thumb start too: with no time at all, the call
+    returns at once with the (sound) plan the rule of thumb had placed by then."""
     sc = scenario(hard_scenario())
+    began = time.perf_counter()
     plan = planner.solve(sc, solver=solver, time_limit_s=1e-6)
+    assert time.perf_counter() - began < plan.build_seconds + 1.0
     assert plan.status == "feasible"
     assert "starting plan is returned" in plan.message, plan.message
     assert "tie-break found no plan in time" in plan.message
-    assert plan.objective == pytest.approx(planner.baseline.greedy(sc).objective)
-    assert not plan.racks.empty
+    assert plan.objective <= planner.baseline.greedy(sc).objective
     assert plan.verify() == []
 
 
