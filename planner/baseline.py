@@ -313,18 +313,17 @@ class _Greedy:
         spend = rack.capex_usd
         if spend > self.money_left() + _EPS:
             return False
-        # floor: a rack heavier than the rating needs the hall's (single) reinforcement
+        # floor: a rack heavier than the rating needs a reinforcement strong enough; the
+        # strongest installed one counts, and a weaker one can be upgraded
         if rack.weight_kg > hall.floor_kg_per_position:
             floors = [o for o in h.options if o.kind == "floor"]
             installed = [o for o in floors if h.units.get(o.name, 0) > 0]
-            if installed:
-                if not any(o.capacity >= rack.weight_kg for o in installed):
-                    return False
-            else:
+            if not any(o.capacity >= rack.weight_kg for o in installed):
                 buyable = [
                     o
                     for o in floors
                     if o.capacity >= rack.weight_kg
+                    and o not in installed
                     and self._available(o, 0) > 0
                     and self._affordable(o.cost_usd, spend, 1) > 0
                 ]
@@ -512,9 +511,9 @@ def greedy(scenario: Scenario | str, deadline: float | None = None) -> Plan:
        time until one cannot be added; then go on to the next type, then the next hall.
     4. To add one rack, buy what it needs, in this order:
 
-       a. a floor reinforcement if the rack is heavier than the floor rating and the hall
-          has none (the cheapest option strong enough; if the hall already has a weaker
-          one, the rack cannot go in);
+       a. a floor reinforcement if the rack is heavier than the floor rating and no
+          installed one is strong enough (the cheapest option strong enough that the hall
+          does not hold yet: over a weaker one, an upgrade);
        b. a rear door if it is an air rack above the hall's air limit (a free door already
           installed, else the cheapest option rated for the rack);
        c. then, while a limit is exceeded, take the first one short in the order space,

@@ -260,8 +260,8 @@ class RetrofitModel:
 def add_variables(m: RetrofitModel) -> None:
     """Create every decision, none before its ``lead_periods`` index.
 
-    Upper bounds: racks by positions, units by ``max_units`` (floor: one), retirements by
-    the CPU rack count.
+    Upper bounds: racks by positions, units by ``max_units`` (floor: one unit of each
+    option), retirements by the CPU rack count.
     """
     sc, idx, prob = m.scenario, m.index, m.prob
     integer = pulp.LpInteger
@@ -280,7 +280,7 @@ def add_variables(m: RetrofitModel) -> None:
         for o in idx.hall_options[h]:
             opt = sc.retrofits[o]
             ub = opt.max_units
-            if opt.kind == "floor":  # at most one floor unit per hall counts
+            if opt.kind == "floor":  # units do not stack: at most one of each floor option
                 ub = 1 if ub is None else min(ub, 1)
             if opt.positions:
                 by_space = hall.positions // opt.positions
@@ -443,14 +443,11 @@ def add_network(m: RetrofitModel) -> None:
 def add_floor(m: RetrofitModel) -> None:
     """Floor: a rack with ``weight_kg[r] > floor_kg_per_position[h]`` only once a floor unit
     of ``capacity[o] >= weight_kg[r]`` is installed:
-    ``n[h,r,t] <= ub(n) sum_{o strong enough} u[h,o,t]``; and at most one floor unit per
-    hall: ``sum_{o: floor} u[h,o,t] <= 1``."""
+    ``n[h,r,t] <= ub(n) sum_{o strong enough} u[h,o,t]`` (kg per position). Units do not
+    stack: the hall's rating is its strongest unit's, so only the options strong enough
+    count, and each floor option has at most one unit (``u <= 1``, a variable bound); a
+    stronger option may follow a weaker one (an upgrade)."""
     sc, halls = m.scenario, m.index.halls
-    for h in range(len(halls)):
-        for t in m.periods:
-            units = m.units(h, "floor", t)
-            if len(units) > 1:
-                m.add([(v, 1.0) for _, v in units], pulp.LpConstraintLE, 1.0, f"floor1_{h}_{t}")
     for (h, r, t), n in m.n.items():
         rack = sc.rack_types[r]
         if rack.weight_kg > halls[h][2].floor_kg_per_position:

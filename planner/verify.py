@@ -178,9 +178,9 @@ def _check_structure(sc: Scenario, plan, bad) -> None:
                         f"{n} racks behind {door} but {st.units.get(door, 0)} units installed",
                         **where,
                     )
-            floor_units = sum(u for o, u in st.units.items() if options[o].kind == "floor")
-            if floor_units > 1:
-                bad("floor", f"{floor_units} floor units; at most one per hall counts", **where)
+            for name, u in st.units.items():
+                if options[name].kind == "floor" and u > 1:
+                    bad("floor", f"{u} units of floor option {name}; units do not stack", **where)
             for name, u in st.units.items():
                 _check_option(sc, options[name], u, t, bad, where, hall)
             cpu = hall.cpu_racks

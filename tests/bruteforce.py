@@ -33,8 +33,8 @@ hall matters to the thermal rules, so door assignments are deduplicated by it.
 
 Modelling choices where MODEL.md is silent (the planner's, docs/model.md): a CPU rack takes
 one position; ``weight_kg`` is compared directly to ``floor_kg_per_position``; at most one
-floor unit per hall; site-scope units take no hall positions; RDHx units take their
-``positions`` like other hall units.
+unit of each floor option (MODEL.md: the strongest installed unit counts); site-scope units
+take no hall positions; RDHx units take their ``positions`` like other hall units.
 """
 
 from __future__ import annotations
@@ -215,8 +215,8 @@ def violations(
                     found.add("floor")
             if any(n > units.get(o, 0) for o, n in doors.items()):
                 found.add("rdhx")
-            if sum(u for o, u in units.items() if opts[o].kind == "floor") > 1:
-                found.add("floor")
+            if any(u > 1 for o, u in units.items() if opts[o].kind == "floor"):
+                found.add("floor")  # floor units do not stack: one of each option
             for o, u in units.items():
                 unit_ok(opts[o], u, t, hall)
             if retired > count or (retired and (cpu is None or cpu.retire_cost_usd is None)):
@@ -411,7 +411,7 @@ def decision_space(sc: Scenario, max_racks: Bound = None, max_units: Bound = Non
 
     Racks of a type in a hall: 0 .. ``positions // rack positions`` (the space rule), capped
     by ``max_racks``. Units of an option in a hall or site: 0 .. ``max_units`` of the option
-    (floor: 1; units taking positions: at most what the hall holds); an option with
+    (floor: 1 of each option; units taking positions: at most what the hall holds); an option with
     ``max_units: null`` gets the explicit bound ``max_units`` given here, or
     ``UNLIMITED_UNITS``. CPU racks retired: 0 .. count, where they may be retired. A bound is
     an int or ``{rack type or option name: int}``."""
@@ -700,7 +700,7 @@ def _complete(sc: Scenario, variables: list[Var], choice: tuple) -> Candidate | 
             for o in units:
                 if opts[o].kind in ("cdu", "rdhx") and not hall.facility_water:
                     return None
-            if sum(u for o, u in units.items() if opts[o].kind == "floor") > 1:
+            if any(u > 1 for o, u in units.items() if opts[o].kind == "floor"):
                 return None
             cpu = hall.cpu_racks
             left = (cpu.count if cpu else 0) - cand.retired.get(h, (0,) * T)[t]

@@ -38,6 +38,7 @@ from planner import accounting as acc
 from planner.plan import Plan
 
 M = 1e6  # USD
+TWO = ("P0", "P1")  # two periods
 
 
 # -- scenario builder ------------------------------------------------------------------------
@@ -548,6 +549,32 @@ case(
     units={},
 )
 
+# ---- floor upgrade: units do not stack, the strongest installed unit counts, and a
+# stronger option may follow a weaker one. 2 positions, 60 kW; A: 1,300 kg, 10 kW,
+# 10 PFLOPS from P0; B: 1,900 kg, 50 kW, 100 PFLOPS from P1. Floor 1,000 kg; "w" 1,400 kg
+# ($100k) from P0, "s" 2,000 kg ($500k) from P1. P0: one A on "w" (10); P1: that A and a B
+# on "s" (110): 120 PFLOPS-periods, spend $2M + $600k. With a single floor unit per hall
+# the best would be 110 ("s" alone, nothing in P0); two A racks throughout give only 40.
+case(
+    "floor-upgrade",
+    scenario(
+        [
+            rack("A", weight_kg=1300),
+            rack("B", weight_kg=1900, power_kw=50, pflops=100, lead_periods=1),
+        ],
+        [hall(positions=2, power_kw=60)],
+        [
+            option("w", "floor", 1400, 1e5),  # max_units null: still one unit at most
+            option("s", "floor", 2000, 5e5, max_units=1, lead_periods=1),
+        ],
+        periods=TWO,
+    ),
+    objective=120,
+    spend=2.6 * M,
+    racks={("h1", "P0", "A"): 1, ("h1", "P1", "A"): 1, ("h1", "P1", "B"): 1},
+    units={("h1", "P0", "w"): 1, ("h1", "P1", "w"): 1, ("h1", "P1", "s"): 1},
+)
+
 # ---- site feed (air and liquid overheads, + site_feed unit)
 # Feed 130 kW, air overhead 0.5: an air rack of 10 kW draws 10 + 0.5 x 10 = 15 kW:
 # floor(130 / 15) = 8 racks, 80 PFLOPS, $8M.
@@ -595,7 +622,6 @@ case(
 )
 
 # ---- budgets (per period and total)
-TWO = ("P0", "P1")
 # $3.5M a period: 3 racks in P0, 3 more in P1: 30 + 60 = 90 PFLOPS-periods, $6M.
 case(
     "budget-per-period",
@@ -1188,6 +1214,7 @@ TAMPERING = [
     ("budget-total", set_racks(5, period="P1"), "budget_total", True),  # $5M > $4M
     ("floor-reinforced", drop_units(option="strong"), "floor", True),
     ("floor-reinforced", rename_option("strong", "weak"), "floor", True),  # 1,200 < 1,300 kg
+    ("floor-upgrade", set_units(2, option="w", period="P1"), "floor", True),  # no stacking
     ("liquid-cdu-and-aalc", set_hall("liquid_to_cdu_kw", 0.0, hall="h1"), "liquid", True),
     ("liquid-cdu-and-aalc", drop_units(option="aalc"), "liquid", True),  # AALC heat, no AALC
     # a third rack: its 30 kW of liquid heat is unserved, its 10 kW residual overflows room air
