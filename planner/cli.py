@@ -6,6 +6,7 @@ reached before any plan); 2 invalid scenario file or options; 3 infeasible scena
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from enum import StrEnum
@@ -15,14 +16,18 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from . import baseline as rule_of_thumb
 from . import compare as comparison
+from .files import OutputError, Staging, write_file, write_text
 from .optimize import solve as solve_scenario
 from .overrides import apply_overrides, parse_assignments
 from .plan import Plan
+from .planfile import looks_like_plan
+from .problems import InputError
 from .scenario import ScenarioError, json_schema, load_scenario, reference_markdown
-from .solvers import SolverUnavailable
+from .solvers import SolverFailed, SolverUnavailable
 
 EXIT_OK, EXIT_NO_PLAN, EXIT_INVALID, EXIT_INFEASIBLE = 0, 1, 2, 3
 
@@ -77,16 +82,47 @@ Sets = Annotated[
 ]
 
 
-def _invalid(source: object, exc: ScenarioError) -> typer.Exit:
-    """Print every problem of an invalid scenario; the exit to raise."""
+def _fail(message: str, detail: str = "") -> None:
+    """Print a failure in red (``detail`` plain after it), taken literally: no markup."""
+    line = Text(message, style="bold red")
+    if detail:
+        line.append(f": {detail}")
+    err.print(line, highlight=False)
+
+
+def _invalid(source: object, exc: InputError) -> typer.Exit:
+    """Print every problem of an invalid input (a scenario, a plan file, a grid); the exit
+    to raise."""
     count = len(exc.problems)
+    where = source if source is not None else exc.source
+    head = f"{where}: {exc.what}" if where else exc.what
     err.print(
-        f"[bold red]{source}: invalid scenario[/] ({count} problem{'s' if count != 1 else ''}):",
+        Text(head, style="bold red") + Text(f" ({count} problem{'s' if count != 1 else ''}):"),
         highlight=False,
     )
     for problem in exc.problems:
         err.print(f"  {problem}", highlight=False, markup=False)
     return typer.Exit(EXIT_INVALID)
+
+
+def guarded(command):
+    """A command whose user-facing failures end in a message and an exit status, never a
+    traceback: invalid input (2), a solver or the disk failing (1), an interrupt (130)."""
+
+    @functools.wraps(command)
+    def run(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except InputError as exc:
+            raise _invalid(None, exc) from None
+        except (OutputError, SolverUnavailable, SolverFailed) as exc:
+            _fail(str(exc))
+            raise typer.Exit(EXIT_NO_PLAN) from None
+        except KeyboardInterrupt:
+            _fail("interrupted")
+            raise typer.Exit(130) from None
+
+    return run
 
 
 def _load(config: Path):
@@ -138,6 +174,7 @@ def summary_table(plan: Plan) -> Table:
 
 
 @app.command()
+@guarded
 def solve(
     config: Config,
     out_dir: Annotated[
@@ -180,13 +217,27 @@ def solve(
 ) -> None:
     """Solve a scenario: print a summary and write the plan, its tables and its plots."""
     scenario = _with_sets(config, _load(config), sets)
+    directory = out_dir if out_dir is not None else Path("out") / config.stem
+    with Staging(directory) as staged:  # checked and locked before the solve
+        plan = _solve_and_report(config, scenario, solver, time_limit, gap, log, no_baseline)
+        tables = plan.stage(staged)
+        figures = [] if no_plots else _stage_plots(plan, staged, sweeps.value, time_limit, gap)
+    names = ", ".join(p.name for p in tables)
+    out.print(f"Wrote {len(tables)} files to {directory}/ ({names})", highlight=False)
+    if figures:
+        names = ", ".join(p.name for p in figures)
+        out.print(f"Wrote {len(figures)} plots to {directory}/ ({names})", highlight=False)
+
+
+def _solve_and_report(config, scenario, solver, time_limit, gap, log, no_baseline) -> Plan:
+    """Solve, print the summary, the baseline line and what binds; flag broken rules."""
     plan = _solved(config, scenario, solver.value, time_limit, gap, msg=log)
     out.print(summary_table(plan))
     out.print(plan.headline(), highlight=False)
     if plan.status == "feasible":
         gap_text = "unknown" if plan.gap is None else f"{plan.gap:.2%}"
         out.print(
-            f"[yellow]Stopped early: best plan found, gap {gap_text}. {plan.message}[/]",
+            Text(f"Stopped early: best plan found, gap {gap_text}. {plan.message}", "yellow"),
             highlight=False,
         )
     if not no_baseline:
@@ -196,22 +247,24 @@ def solve(
             line = f"Rule-of-thumb baseline (greedy) unavailable: {exc}"
         out.print(line, highlight=False, markup=False)
     _print_binding(plan)
+    _flag_broken(plan, "The plan")  # a sound model never flags; say so loudly if it does
+    return plan
+
+
+def _flag_broken(plan: Plan, what: str) -> bool:
+    """Print the rules a plan breaks on re-check (``Plan.verify``); True if it breaks any."""
     problems = plan.verify()
-    if problems:  # a sound model never gets here; say so loudly if it does
-        err.print("[bold red]The plan breaks rules on re-check:[/]")
-        for problem in problems:
-            err.print(f"  {problem}", markup=False)
-    directory = out_dir if out_dir is not None else Path("out") / config.stem
-    written = plan.write(directory)
-    out.print(
-        f"Wrote {len(written)} files to {directory}/ ({', '.join(p.name for p in written)})",
-        highlight=False,
-    )
-    if not no_plots:
-        _write_plots(plan, directory, sweeps.value, solver.value, time_limit, gap)
+    if problems:
+        _fail(f"{what} breaks {len(problems)} rule(s) on re-check (Plan.verify)")
+        for problem in problems[:20]:
+            err.print(f"  {problem}", markup=False, highlight=False)
+        if len(problems) > 20:
+            err.print(f"  and {len(problems) - 20} more", highlight=False)
+    return bool(problems)
 
 
 @app.command()
+@guarded
 def validate(config: Config, sets: Sets = None) -> None:
     """Check a scenario file (with any --set overrides) without solving it."""
     scenario = _with_sets(config, _load(config), sets)
@@ -225,6 +278,7 @@ def validate(config: Config, sets: Sets = None) -> None:
 
 
 @app.command()
+@guarded
 def schema(
     output: Annotated[
         Path | None,
@@ -243,11 +297,12 @@ def schema(
     if output is None:
         typer.echo(text)
     else:
-        output.write_text(text + "\n", encoding="utf-8")
-        out.print(f"Wrote {output}")
+        write_text(output, text + "\n")
+        out.print(f"Wrote {output}", highlight=False, markup=False)
 
 
 @app.command()
+@guarded
 def synth(
     sites: Annotated[int, typer.Option(min=1, help="Number of sites.")] = 3,
     halls_per_site: Annotated[int, typer.Option(min=1, help="Halls at each site.")] = 4,
@@ -273,7 +328,7 @@ def synth(
     if output is None:
         typer.echo(text, nl=False)
         return
-    output.write_text(text, encoding="utf-8")
+    write_text(output, text)
     err.print(
         f"Wrote {output}: {sites * halls_per_site} halls at {sites} site(s), "
         f"{periods} quarter(s), seed {seed}.",
@@ -289,19 +344,19 @@ def _solved(source, scenario, solver: str, time_limit, gap, msg: bool = False) -
                 scenario, solver=solver, time_limit_s=time_limit, mip_gap=gap, msg=msg
             )
     except SolverUnavailable as exc:
-        err.print(f"[bold red]{exc}[/]")
+        _fail(f"{exc}")
         raise typer.Exit(EXIT_NO_PLAN) from None
     if plan.status == "infeasible":
         _report_infeasible(source, plan)
         raise typer.Exit(EXIT_INFEASIBLE)
     if not plan.has_plan:
-        err.print(f"[bold red]{source}: no plan[/]: {plan.message}", highlight=False)
+        _fail(f"{source}: no plan", f"{plan.message}")
         raise typer.Exit(EXIT_NO_PLAN)
     return plan
 
 
 def _report_infeasible(config: Path, plan: Plan) -> None:
-    err.print(f"[bold red]{config}: infeasible[/]: no plan satisfies every rule.", highlight=False)
+    _fail(f"{config}: infeasible", "no plan satisfies every rule.")
     if plan.diagnosis is not None and len(plan.diagnosis):
         err.print("The smallest shortfalls that would make it feasible:")
         for message in plan.diagnosis["message"]:
@@ -328,6 +383,7 @@ def _print_binding(plan: Plan, top: int = 6) -> None:
 
 
 @app.command()
+@guarded
 def explain(
     config: Config,
     sets: Sets = None,
@@ -375,22 +431,26 @@ def explain(
                 value, unit = value * 1e6, unit.replace("per USD", "per $1M")
             out.print(f"  {row.rule} ({where}): {value:,.6g} {unit}", highlight=False)
     if out_dir is not None:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        why.binding.to_csv(out_dir / "binding.csv", index=False)
-        why.marginal_values.to_csv(out_dir / "marginal_values.csv", index=False)
-        why.shadow_prices.to_csv(out_dir / "shadow_prices.csv", index=False)
-        out.print(f"Wrote binding.csv, marginal_values.csv, shadow_prices.csv to {out_dir}/")
+        tables = {
+            "binding": why.binding,
+            "marginal_values": why.marginal_values,
+            "shadow_prices": why.shadow_prices,
+        }
+        with Staging(out_dir) as staged:
+            for name, table in tables.items():
+                staged.write(f"{name}.csv", lambda p, t=table: t.to_csv(p, index=False))
+        out.print(
+            f"Wrote binding.csv, marginal_values.csv, shadow_prices.csv to {out_dir}/",
+            highlight=False,
+            markup=False,
+        )
 
 
 def _compared_plan(path: Path, sets, solver: Solver, time_limit, gap) -> tuple[Plan, str]:
     """A plan for ``planner compare``: a plan.json as written (its scenario re-solved when
     --set changes it), or a scenario file solved. Exits 1, 2 or 3 as ``solve`` does."""
-    if comparison.is_plan_file(path):
-        try:
-            plan = Plan.from_json(path)
-        except Exception as exc:  # a damaged plan file: say so, no traceback
-            err.print(f"[bold red]{path}: not a readable plan[/]: {exc}", highlight=False)
-            raise typer.Exit(EXIT_INVALID) from None
+    if looks_like_plan(path):
+        plan = _read_plan(path)
         if not sets:
             return plan, f"{path} (plan file, {plan.solver or 'unknown solver'})"
         scenario = _with_sets(path, plan.scenario, sets)
@@ -402,6 +462,7 @@ def _compared_plan(path: Path, sets, solver: Solver, time_limit, gap) -> tuple[P
 
 
 @app.command()
+@guarded
 def compare(
     a: Annotated[
         Path,
@@ -452,24 +513,21 @@ def _agg() -> None:
     matplotlib.use("Agg")
 
 
-def _write_plots(plan: Plan, directory: Path, sweeps: str, solver: str, time_limit, gap) -> None:
+def _stage_plots(plan: Plan, staged: Staging, sweeps: str, time_limit, gap) -> list[Path]:
+    """Draw the plots that fit the plan into the results folder being written."""
     _agg()
     from . import plots
 
     with err.status("Drawing plots...", spinner="dots"):
-        written = plots.plot_all(
+        return plots.plot_all(
             plan,
-            directory,
+            staged,
             sweeps=sweeps,
-            solver=solver,
+            solver=plan.solver,
             time_limit_s=time_limit,
             mip_gap=gap,
             note=lambda message: out.print(message, highlight=False, markup=False),
         )
-    out.print(
-        f"Wrote {len(written)} plots to {directory}/ ({', '.join(p.name for p in written)})",
-        highlight=False,
-    )
 
 
 def _numbers(text: str | None, what: str) -> list[float] | None:
@@ -479,28 +537,26 @@ def _numbers(text: str | None, what: str) -> list[float] | None:
     try:
         return [float(part.strip().replace("_", "").lstrip("$")) for part in text.split(",")]
     except ValueError:
-        err.print(f"[bold red]{what}: expected comma-separated numbers, got {text!r}[/]")
+        _fail(f"{what}: expected comma-separated numbers, got {text!r}")
         raise typer.Exit(EXIT_INVALID) from None
+
+
+def _read_plan(path: Path) -> Plan:
+    """A plan file read back (exit 2 naming the problem of a broken one), re-checked rule
+    by rule: a plan that breaks a rule (say, edited by hand) is flagged, not shown as if
+    sound."""
+    plan = Plan.from_json(path)
+    _flag_broken(plan, f"{path}: the plan in this file")
+    return plan
 
 
 def _plan_file(path: Path) -> Plan | None:
-    """The plan in ``path`` when it is a plan.json written by ``planner solve``, else None."""
-    if path.suffix.lower() != ".json" or not path.is_file():
-        return None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(data, dict) or data.get("format") != "dc-retrofit-planner plan":
-        return None
-    try:
-        return Plan.from_dict(data)
-    except Exception as exc:  # a damaged plan file: say so, no traceback
-        err.print(f"[bold red]{path}: not a readable plan[/]: {exc}", highlight=False)
-        raise typer.Exit(EXIT_INVALID) from None
+    """The plan in ``path`` when it is a plan file written by ``planner solve``, else None."""
+    return _read_plan(path) if looks_like_plan(path) else None
 
 
 @app.command()
+@guarded
 def plot(
     kind: Annotated[PlotKind, typer.Argument(help="Which plot to draw.", show_default=False)],
     config: Annotated[
@@ -591,10 +647,10 @@ def plot(
     if racks is not None:
         pair = [r.strip() for r in racks.split(",")]
         if len(pair) != 2 or not all(pair):
-            err.print(f"[bold red]--racks: expected two rack types 'A,B', got {racks!r}[/]")
+            _fail(f"--racks: expected two rack types 'A,B', got {racks!r}")
             raise typer.Exit(EXIT_INVALID)
     if budget_mode not in ("total", "per_period"):
-        err.print("[bold red]--budget-mode: expected 'total' or 'per_period'[/]")
+        _fail("--budget-mode: expected 'total' or 'per_period'")
         raise typer.Exit(EXIT_INVALID)
     needs_plan = kind in (PlotKind.feasible, PlotKind.timeline, PlotKind.utilisation)
     if plan is None and (needs_plan or (kind == PlotKind.frontier and budget_values is None)):
@@ -602,13 +658,13 @@ def plot(
             with err.status(f"Solving {scenario.name} with {solver.value}...", spinner="dots"):
                 plan = solve_scenario(scenario, **opts)
         except SolverUnavailable as exc:
-            err.print(f"[bold red]{exc}[/]")
+            _fail(f"{exc}")
             raise typer.Exit(EXIT_NO_PLAN) from None
         if plan.status == "infeasible":
             _report_infeasible(config, plan)
             raise typer.Exit(EXIT_INFEASIBLE)
         if not plan.has_plan:
-            err.print(f"[bold red]{config}: no plan[/]: {plan.message}", highlight=False)
+            _fail(f"{config}: no plan", f"{plan.message}")
             raise typer.Exit(EXIT_NO_PLAN)
     if kind == PlotKind.timeline and scenario.n_periods == 1:
         out.print("The scenario has one period: the timeline shows a single bar.")
@@ -647,20 +703,22 @@ def plot(
                     **opts,
                 )
     except ValueError as exc:  # an unknown hall, rack type or period, or a bad choice
-        err.print(f"[bold red]{config}: cannot draw {kind.value}[/]: {exc}", highlight=False)
+        _fail(f"{config}: cannot draw {kind.value}", f"{exc}")
         raise typer.Exit(EXIT_INVALID) from None
     except SolverUnavailable as exc:
-        err.print(f"[bold red]{exc}[/]")
+        _fail(f"{exc}")
         raise typer.Exit(EXIT_NO_PLAN) from None
     stem = config.parent.name if config.name == "plan.json" else config.stem
     path = output if output is not None else Path("out") / stem / f"{kind.value}.png"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    ax.figure.savefig(path, dpi=150)
-    plt.close(ax.figure)
+    try:
+        write_file(path, lambda temp: ax.figure.savefig(temp, dpi=150, format="png"))
+    finally:
+        plt.close(ax.figure)
     out.print(f"Wrote {path}", highlight=False)
 
 
 @app.command("sweep")
+@guarded
 def sweep_grid(
     config: Config,
     grid_file: Annotated[
@@ -712,7 +770,7 @@ def sweep_grid(
         try:
             check_out(results)
         except (ValueError, ImportError) as exc:
-            err.print(f"[bold red]--out: {exc}[/]", highlight=False)
+            _fail(f"--out: {exc}")
             raise typer.Exit(EXIT_INVALID) from None
     try:
         table = run_sweep(
@@ -726,10 +784,10 @@ def sweep_grid(
             out=results,
         )
     except ImportError as exc:
-        err.print(f"[bold red]{exc}[/]", highlight=False)
+        _fail(f"{exc}")
         raise typer.Exit(EXIT_NO_PLAN) from None
     except OSError as exc:  # the scheduler cannot be reached
-        err.print(f"[bold red]{scheduler}: cannot run the sweep there[/]: {exc}", highlight=False)
+        _fail(f"{scheduler}: cannot run the sweep there", f"{exc}")
         raise typer.Exit(EXIT_NO_PLAN) from None
     out.print(sweep_table(table, scenario.name))
     counts = table["status"].value_counts()
@@ -738,28 +796,29 @@ def sweep_grid(
         highlight=False,
     )
     if results is not None:
-        out.print(f"Wrote {results}", highlight=False)
+        out.print(f"Wrote {results}", highlight=False, markup=False)
+    if len(table) and not table["status"].isin(["optimal", "feasible"]).any():
+        _fail(f"no point of the sweep has a plan ({len(table)} points)")
+        raise typer.Exit(EXIT_NO_PLAN)
 
 
 def _grid(path: Path) -> dict:
-    """The sweep grid in a YAML file (path -> list of values); exit 2 naming the problem."""
-    import yaml
-
-    from .scenario import _Loader
+    """The sweep grid in a YAML file (path -> list of values), read as safely as a scenario
+    file; exit 2 naming the problem."""
+    from .documents import read_document
+    from .problems import DocumentError
     from .sweeps import grid_points
 
     try:
-        grid = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506
+        grid, _ = read_document(path)
         grid_points(grid)
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
-    except yaml.YAMLError as exc:
-        reason = f"not valid YAML: {getattr(exc, 'problem', None) or exc}"
+    except DocumentError as exc:
+        reason = "; ".join(str(p) for p in exc.problems)
     except ValueError as exc:
         reason = str(exc)
     else:
         return grid
-    err.print(f"[bold red]{path}: invalid sweep grid[/]: {reason}", highlight=False)
+    _fail(f"{path}: invalid sweep grid", reason)
     raise typer.Exit(EXIT_INVALID)
 
 

@@ -12,16 +12,15 @@ Used by ``planner compare A B``; also usable from Python::
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
 from rich.table import Table
 
 from .explain import binding
-from .plan import FORMAT, Plan
+from .plan import Plan
+from .planfile import looks_like_plan
 
 PERIOD_COLUMNS = ["period", "gpus_a", "gpus_b", "pflops_a", "pflops_b", "spend_a", "spend_b"]
 RETROFIT_COLUMNS = ["site", "hall", "option", "kind", "units_a", "units_b"]
@@ -29,20 +28,8 @@ RACK_COLUMNS = ["site", "hall", "rack_type", "count_a", "count_b"]
 BINDING_COLUMNS = ["site", "hall", "resource", "only_a", "only_b"]
 
 
-def is_plan_file(path: str | Path) -> bool:
-    """Whether a file is a plan written by ``Plan.to_json`` (a JSON object whose
-    ``format`` is ``"dc-retrofit-planner plan"``), judged by its content, not its name."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return False
-    if not text.lstrip().startswith("{"):
-        return False
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError:
-        return False
-    return isinstance(data, dict) and data.get("format") == FORMAT
+#: whether a file is meant as a plan file (see :func:`planner.planfile.looks_like_plan`)
+is_plan_file = looks_like_plan
 
 
 @dataclass

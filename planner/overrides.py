@@ -32,14 +32,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from .documents import parse_yaml
+from .problems import DocumentError
 from .scenario import (
     Problem,
     Scenario,
     ScenarioError,
     _format_loc,
-    _Loader,
     load_scenario,
     validate_document,
 )
@@ -353,9 +352,9 @@ def parse_assignment(text: str) -> tuple[str, Any]:
             [Problem(path, "no value after '=' (write null for none, '' for empty text)")]
         )
     try:
-        value = yaml.load(raw, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        value, _ = parse_yaml(raw)
+    except DocumentError as exc:
+        reason = "; ".join(p.message for p in exc.problems)
         raise ScenarioError([Problem(path, f"cannot read the value {raw!r}: {reason}")]) from None
     return path, value
 

@@ -11,11 +11,10 @@ from pathlib import Path
 import pandas as pd
 
 from . import accounting as acc
-from .scenario import Scenario
+from .files import Staging, write_text
+from .planfile import FORMAT, FORMAT_VERSION, PlanFileError, dumps, read_plan_document
+from .scenario import Scenario, ScenarioError
 from .verify import Violation, verify
-
-FORMAT = "dc-retrofit-planner plan"
-FORMAT_VERSION = 1
 
 
 def _empty(columns: list[str]) -> pd.DataFrame:
@@ -208,10 +207,11 @@ class Plan:
         }
 
     def to_json(self, path: str | Path | None = None) -> str:
-        """The plan as JSON (scenario included); written to ``path`` when given."""
-        text = json.dumps(self.to_dict(), indent=1)
+        """The plan as strict JSON (scenario included); written to ``path`` when given, in
+        one step (a temporary file renamed over the old one: never half-written)."""
+        text = dumps(self.to_dict())
         if path is not None:
-            Path(path).write_text(text + "\n", encoding="utf-8")
+            write_text(path, text + "\n")
         return text
 
     @classmethod
@@ -235,43 +235,57 @@ class Plan:
 
     @classmethod
     def from_dict(cls, data: dict) -> Plan:
-        if data.get("format") != FORMAT:
-            raise ValueError("not a dc-retrofit-planner plan file")
-
-        def table(key: str, columns: list[str]) -> pd.DataFrame:
-            rows = data.get(key) or []
-            return pd.DataFrame(rows, columns=columns) if rows else _empty(columns)
-
-        return cls(
-            scenario=Scenario.model_validate(data["scenario"]),
-            status=data["status"],
-            objective=data.get("objective"),
-            total_spend_usd=data.get("total_spend_usd", 0.0),
-            gap=data.get("gap"),
-            racks=table("racks", acc.RACK_COLUMNS),
-            retrofits=table("retrofits", acc.RETROFIT_COLUMNS),
-            halls=table("halls", acc.HALL_COLUMNS),
-            diagnosis=None if data.get("diagnosis") is None else pd.DataFrame(data["diagnosis"]),
-            solver=data.get("solver", ""),
-            message=data.get("message", ""),
-            build_seconds=data.get("build_seconds", 0.0),
-            solve_seconds=data.get("solve_seconds", 0.0),
-        )
+        """A plan from its document (as :meth:`to_dict` writes it), checked:
+        :class:`~planner.planfile.PlanFileError` names every problem."""
+        return cls._from_document(read_plan_document(dumps(data)))
 
     @classmethod
     def from_json(cls, source: str | Path) -> Plan:
-        """Read a plan written by :meth:`to_json` (a path, or the JSON text itself)."""
-        text = str(source)
-        if not text.lstrip().startswith("{"):
-            text = Path(source).read_text(encoding="utf-8")
-        return cls.from_dict(json.loads(text))
+        """Read a plan written by :meth:`to_json` (a path, or the JSON text itself). Raises
+        :class:`~planner.planfile.PlanFileError` naming every problem of a broken file (not
+        JSON, cut short, an unknown version or status, a count that is not a whole
+        number, an invalid scenario). The plan's decisions are not checked against the
+        rules here: call :meth:`verify`."""
+        return cls._from_document(read_plan_document(source), source)
+
+    @classmethod
+    def _from_document(cls, doc, source=None) -> Plan:
+        where = None if source is None or str(source).lstrip().startswith("{") else str(source)
+        try:
+            scenario = Scenario.model_validate(doc.scenario)
+        except ScenarioError as exc:
+            problems = [type(p)(f"scenario.{p.path}", p.message, p.line) for p in exc.problems]
+            raise PlanFileError(problems, where) from None
+
+        def table(rows: list, columns: list[str]) -> pd.DataFrame:
+            records = [row.model_dump() for row in rows]
+            return pd.DataFrame(records, columns=columns) if records else _empty(columns)
+
+        return cls(
+            scenario=scenario,
+            status=doc.status,
+            objective=doc.objective,
+            total_spend_usd=doc.total_spend_usd,
+            gap=doc.gap,
+            racks=table(doc.racks, acc.RACK_COLUMNS),
+            retrofits=table(doc.retrofits, acc.RETROFIT_COLUMNS),
+            halls=table(doc.halls, acc.HALL_COLUMNS),
+            diagnosis=None if doc.diagnosis is None else pd.DataFrame(doc.diagnosis),
+            solver=doc.solver,
+            message=doc.message,
+            build_seconds=doc.build_seconds,
+            solve_seconds=doc.solve_seconds,
+        )
 
     def write(self, directory: str | Path) -> list[Path]:
-        """Write ``plan.json`` and CSVs of every table to a directory; return the paths."""
-        out = Path(directory)
-        out.mkdir(parents=True, exist_ok=True)
-        written = [out / "plan.json"]
-        self.to_json(written[0])
+        """Write ``plan.json`` and CSVs of every table to a directory, all in one step (see
+        :class:`planner.files.Staging`); return the paths."""
+        with Staging(directory) as out:
+            return self.stage(out)
+
+    def stage(self, out: Staging) -> list[Path]:
+        """Stage ``plan.json`` and the tables' CSVs in a results folder being written."""
+        written = [out.text("plan.json", self.to_json() + "\n")]
         tables = {
             "racks": self.racks,
             "retrofits": self.retrofits,
@@ -281,7 +295,7 @@ class Plan:
             "summary": self.summary().reset_index(),
         }
         for name, df in tables.items():
-            path = out / f"{name}.csv"
-            df.to_csv(path, index=False)
-            written.append(path)
+            written.append(
+                out.write(f"{name}.csv", lambda path, df=df: df.to_csv(path, index=False))
+            )
         return written

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from . import analysis as an
+from .files import Staging
 from .plan import Plan
 from .scenario import Scenario
 
@@ -950,7 +951,7 @@ def _bandwidth_fits(sc: Scenario) -> bool:
 
 def plot_all(
     plan: Plan,
-    directory: str | Path,
+    directory: str | Path | Staging,
     *,
     sweeps: str = "auto",
     sweep_seconds: float = 20.0,
@@ -961,7 +962,10 @@ def plot_all(
     dpi: int = 150,
     note=None,
 ) -> list[Path]:
-    """Write the plots that fit the plan as PNG files in ``directory``; return their paths.
+    """Write the plots that fit the plan as PNG files in ``directory`` (a folder, or a
+    :class:`~planner.files.Staging` of one being written); return their paths. Each file
+    is written in one step; in a folder given by path, the plots of an earlier run that
+    this one does not draw are removed (see :mod:`planner.files`).
 
     * ``utilisation.png`` always; ``timeline.png`` for multi-period plans;
     * ``feasible.png`` for the first hall with two deployable rack types
@@ -984,16 +988,31 @@ def plot_all(
     if sweeps not in ("auto", "all", "none"):
         raise ValueError("sweeps must be 'auto', 'all' or 'none'")
     note = note or (lambda message: None)
-    out = Path(directory)
-    out.mkdir(parents=True, exist_ok=True)
+    if not isinstance(directory, Staging):
+        with Staging(directory) as staged:
+            return plot_all(
+                plan,
+                staged,
+                sweeps=sweeps,
+                sweep_seconds=sweep_seconds,
+                points=points,
+                solver=solver,
+                time_limit_s=time_limit_s,
+                mip_gap=mip_gap,
+                dpi=dpi,
+                note=note,
+            )
     sc = plan.scenario
     opts = dict(solver=solver, time_limit_s=time_limit_s, mip_gap=mip_gap)
     written: list[Path] = []
 
     def save(name: str, ax: Axes) -> None:
-        path = out / f"{name}.png"
-        ax.figure.savefig(path, dpi=dpi)
-        plt.close(ax.figure)
+        try:
+            path = directory.write(
+                f"{name}.png", lambda p: ax.figure.savefig(p, dpi=dpi, format="png")
+            )
+        finally:
+            plt.close(ax.figure)
         written.append(path)
 
     if sc.n_periods > 1:

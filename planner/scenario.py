@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import json
 import math
-import re
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
-import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -31,6 +29,8 @@ from pydantic.json_schema import WithJsonSchema
 from pydantic_core import InitErrorDetails, PydanticCustomError
 from pydantic_core.core_schema import ErrorType
 
+from .documents import Loader, read_document
+from .problems import DocumentError, InputError, Problem, format_loc, problems_from
 from .units import to_unit
 
 HALL_KINDS = ("power", "air_cooling", "cdu", "aalc", "rdhx", "fabric", "floor")
@@ -58,12 +58,13 @@ _EXAMPLES = {
 }
 
 
-def _number_or_text(constraint: str, unit: str) -> WithJsonSchema:
-    """JSON Schema of a quantity field: a number in ``unit`` or a string with a unit."""
+def _number_or_text(bounds: dict, unit: str) -> WithJsonSchema:
+    """JSON Schema of a quantity field: a number in ``unit`` within ``bounds`` (JSON Schema
+    keywords), or a string with a unit."""
     return WithJsonSchema(
         {
             "anyOf": [
-                {"type": "number", constraint: 0},
+                {"type": "number", **bounds},
                 {
                     "type": "string",
                     "description": f"a quantity convertible to {unit}, e.g. {_EXAMPLES[unit]}",
@@ -74,33 +75,61 @@ def _number_or_text(constraint: str, unit: str) -> WithJsonSchema:
     )
 
 
-def _quantity(unit: str, *, positive: bool) -> Any:
-    """A non-negative (or positive) finite float in ``unit``, also read from ``"1.2 MW"``.
+def _quantity(unit: str, most: float, *, positive: bool = False) -> Any:
+    """A finite float in ``unit`` from 0 (or above 0) to ``most``, also read from a string
+    with a unit (``"1.2 MW"``).
 
-    The bound comes before the unit conversion in ``Annotated``: placed after it, pydantic
-    writes a non-standard ``ge``/``gt`` keyword into the JSON Schema (which validators ignore)
+    The bounds come before the unit conversion in ``Annotated``: placed after it, pydantic
+    writes non-standard ``ge``/``gt`` keywords into the JSON Schema (which validators ignore)
     instead of ``minimum``/``exclusiveMinimum``. The JSON Schema also accepts the unit strings
     that validation accepts.
     """
-    bound = {"gt": 0} if positive else {"ge": 0}
+    low = {"gt": 0} if positive else {"ge": 0}
+    schema = {"exclusiveMinimum" if positive else "minimum": 0, "maximum": most}
     return Annotated[
         float,
-        Field(allow_inf_nan=False, **bound),
+        Field(allow_inf_nan=False, le=most, **low),
         BeforeValidator(lambda value: to_unit(value, unit)),
-        _number_or_text("exclusiveMinimum" if positive else "minimum", unit),
+        _number_or_text(schema, unit),
     ]
 
 
-KW = _quantity("kW", positive=False)
-PositiveKW = _quantity("kW", positive=True)
-Gbps = _quantity("Gbps", positive=False)
-PositiveGbps = _quantity("Gbps", positive=True)
-Kg = _quantity("kg", positive=True)
-USD = _quantity("USD", positive=False)
+def _number(most: float, *, positive: bool = False) -> Any:
+    """A finite float from 0 (or above 0) to ``most``."""
+    low = {"gt": 0} if positive else {"ge": 0}
+    return Annotated[float, Field(allow_inf_nan=False, le=most, **low)]
+
+
+def _count(most: int, least: int = 0) -> Any:
+    """A whole number from ``least`` to ``most``."""
+    return Annotated[int, Field(ge=least, le=most)]
+
+
+def _visible(value: str) -> str:
+    if not value.strip():
+        raise ValueError("a name needs a visible character, not only spaces")
+    return value
+
+
+#: the largest value of each kind of field (all fields are finite; see docs/scenario.md)
+MOST_KW_RACK = 1e4  # one rack: 10 MW
+MOST_KW = 1e9  # a hall, a site or a retrofit unit: 1 TW
+MOST_GBPS = 1e12
+MOST_KG = 1e5
+MOST_USD_ITEM = 1e12  # one rack, unit or retirement
+MOST_USD = 1e15  # a budget
+MOST_COUNT = 10**6  # racks, positions, units, GPUs per rack
+MOST_PERIODS = 1000
+MOST_PFLOPS = 1e6  # one rack
+MOST_MULTIPLE = 1e5
+
 Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 Overhead = Annotated[float, Field(ge=0, le=5, allow_inf_nan=False)]
-Count = Annotated[int, Field(ge=0)]
-Name = Annotated[str, Field(min_length=1)]
+Count = _count(MOST_COUNT)
+Lead = _count(MOST_PERIODS)
+Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_visible)]
+USD = _quantity("USD", MOST_USD_ITEM)
+Budget = _quantity("USD", MOST_USD)
 
 
 # -- checks across fields of one model ---------------------------------------------------
@@ -170,7 +199,9 @@ def _label(value: Any) -> Any:
     return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
 
 
-Label = Annotated[str, BeforeValidator(_label), Field(min_length=1)]
+Label = Annotated[
+    str, BeforeValidator(_label), Field(min_length=1, max_length=200), AfterValidator(_visible)
+]
 
 
 def _doc(text: str, default: Any = ...) -> Any:
@@ -180,7 +211,9 @@ def _doc(text: str, default: Any = ...) -> Any:
 class ReferenceRack(_Model):
     """The CPU-era rack that a rack type's ``network_multiple`` refers to."""
 
-    network_gbps: PositiveGbps = _doc("Network bandwidth of one CPU-era rack, Gbps.")
+    network_gbps: _quantity("Gbps", MOST_GBPS, positive=True) = _doc(
+        "Network bandwidth of one CPU-era rack, Gbps."
+    )
 
 
 class RackType(_Model):
@@ -188,25 +221,25 @@ class RackType(_Model):
 
     name: Name = _doc("Unique name of the rack type.")
     gpus: Count = _doc("GPUs in one rack.")
-    power_kw: PositiveKW = _doc("IT power of one rack, kW (all of it becomes heat).")
+    power_kw: _quantity("kW", MOST_KW_RACK, positive=True) = _doc(
+        "IT power of one rack, kW (all of it becomes heat)."
+    )
     cooling: Literal["air", "liquid"] = _doc("How the rack is cooled: air or liquid.")
     liquid_fraction: Share = _doc(
         "Share of the rack's heat captured by liquid: 0 for air racks, > 0 for liquid.", 0.0
     )
-    network_multiple: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = _doc(
+    network_multiple: _number(MOST_MULTIPLE, positive=True) | None = _doc(
         "Bandwidth as a multiple of reference_rack.network_gbps (give this or network_gbps).",
         None,
     )
-    network_gbps: Gbps | None = _doc(
+    network_gbps: _quantity("Gbps", MOST_GBPS) | None = _doc(
         "Bandwidth of one rack, Gbps (give this or network_multiple).", None
     )
-    weight_kg: Kg = _doc("Weight on one floor position, kg.")
-    positions: Annotated[int, Field(ge=1)] = _doc("Rack positions one rack occupies.", 1)
+    weight_kg: _quantity("kg", MOST_KG, positive=True) = _doc("Weight on one floor position, kg.")
+    positions: _count(MOST_COUNT, least=1) = _doc("Rack positions one rack occupies.", 1)
     capex_usd: USD = _doc("Price of one rack, USD, paid in the period it first operates.")
-    pflops: Annotated[float, Field(ge=0, allow_inf_nan=False)] = _doc(
-        "Compute of one rack, PFLOPS (dense BF16)."
-    )
-    lead_periods: Count = _doc("First period index (0-based) in which it can operate.", 0)
+    pflops: _number(MOST_PFLOPS) = _doc("Compute of one rack, PFLOPS (dense BF16).")
+    lead_periods: Lead = _doc("First period index (0-based) in which it can operate.", 0)
 
     @model_validator(mode="after")
     def _cooling_matches_liquid_fraction(self) -> RackType:
@@ -226,8 +259,8 @@ class Retrofit(_Model):
     )
     capacity: Annotated[
         float,
-        Field(gt=0, allow_inf_nan=False),
-        _number_or_text("exclusiveMinimum", "the unit of its kind"),
+        Field(gt=0, le=MOST_GBPS, allow_inf_nan=False),
+        _number_or_text({"exclusiveMinimum": 0, "maximum": MOST_GBPS}, "the unit of its kind"),
     ] = _doc(
         "What one unit adds: kW (power, air_cooling, cdu, aalc, site_water, site_feed), kW per "
         "rack (rdhx), Gbps (fabric) or kg per position (floor)."
@@ -235,7 +268,7 @@ class Retrofit(_Model):
     positions: Count = _doc("Rack positions one unit takes in its hall.", 0)
     cost_usd: USD = _doc("Price of one unit, USD, paid in the period it is installed.")
     max_units: Count | None = _doc("Most units per hall (or site); null = no limit.", None)
-    lead_periods: Count = _doc("First period index (0-based) in which it can be installed.", 0)
+    lead_periods: Lead = _doc("First period index (0-based) in which it can be installed.", 0)
 
     @field_validator("capacity", mode="before")
     @classmethod
@@ -252,8 +285,8 @@ class CpuRacks(_Model):
     """The CPU-era racks a hall holds today (one position each)."""
 
     count: Count = _doc("CPU racks standing today.")
-    power_kw: KW = _doc("IT power of one CPU rack, kW.")
-    network_gbps: Gbps = _doc("Bandwidth of one CPU rack, Gbps.")
+    power_kw: _quantity("kW", MOST_KW_RACK) = _doc("IT power of one CPU rack, kW.")
+    network_gbps: _quantity("Gbps", MOST_GBPS) = _doc("Bandwidth of one CPU rack, Gbps.")
     retire_cost_usd: USD | None = _doc(
         "Cost to retire one CPU rack, USD; null = these racks cannot be retired.", None
     )
@@ -264,11 +297,17 @@ class Hall(_Model):
 
     name: Name = _doc("Name of the hall, unique in its site.")
     positions: Count = _doc("Rack positions.")
-    power_kw: KW = _doc("Usable IT power after redundancy, kW.")
-    air_cooling_kw: KW = _doc("Heat the room air handling can remove, kW.")
-    max_air_rack_kw: PositiveKW = _doc("Heaviest heat load one rack may put into room air, kW.")
-    floor_kg_per_position: Kg = _doc("Floor rating per rack position, kg.")
-    fabric_gbps: Gbps = _doc("Network capacity available to racks in the hall, Gbps.")
+    power_kw: _quantity("kW", MOST_KW) = _doc("Usable IT power after redundancy, kW.")
+    air_cooling_kw: _quantity("kW", MOST_KW) = _doc("Heat the room air handling can remove, kW.")
+    max_air_rack_kw: _quantity("kW", MOST_KW_RACK, positive=True) = _doc(
+        "Heaviest heat load one rack may put into room air, kW."
+    )
+    floor_kg_per_position: _quantity("kg", MOST_KG, positive=True) = _doc(
+        "Floor rating per rack position, kg."
+    )
+    fabric_gbps: _quantity("Gbps", MOST_GBPS) = _doc(
+        "Network capacity available to racks in the hall, Gbps."
+    )
     facility_water: bool = _doc(
         "Whether pipes from the site water loop reach this hall (needed by CDUs and RDHx).",
         False,
@@ -291,10 +330,10 @@ class Site(_Model):
     """A site: halls sharing a utility feed and a facility-water loop."""
 
     name: Name = _doc("Unique name of the site.")
-    feed_kw: KW | None = _doc(
+    feed_kw: _quantity("kW", MOST_KW) | None = _doc(
         "Cap on facility power drawn (IT + cooling overhead), kW; null = no cap.", None
     )
-    facility_water_kw: KW = _doc(
+    facility_water_kw: _quantity("kW", MOST_KW) = _doc(
         "Heat the site water loop can reject (CDUs, RDHx), kW; 0 if none.", 0.0
     )
     air_overhead: Overhead = _doc("kW of facility power per kW of heat removed by room air.", 0.0)
@@ -307,8 +346,8 @@ class Site(_Model):
 class Scenario(_Model):
     """A planning question: periods, objective, budgets, catalogs and the fleet."""
 
-    name: str = _doc("Free text naming the scenario.", "scenario")
-    periods: Annotated[list[Label], Field(min_length=1)] = _doc(
+    name: Annotated[str, Field(max_length=500)] = _doc("Free text naming the scenario.", "scenario")
+    periods: Annotated[list[Label], Field(min_length=1, max_length=MOST_PERIODS)] = _doc(
         "Period labels, in order (one label = a single-period plan)."
     )
     objective: Literal["max_compute", "min_cost"] = _doc(
@@ -316,11 +355,11 @@ class Scenario(_Model):
         "meeting gpu_targets.",
         "max_compute",
     )
-    budget_usd_per_period: USD | list[USD] | None = _doc(
+    budget_usd_per_period: Budget | list[Budget] | None = _doc(
         "Spend cap per period, USD: one number (every period), one per period, or null.", None
     )
-    budget_usd_total: USD | None = _doc("Cap on spend over all periods, USD, or null.", None)
-    gpu_targets: list[Annotated[float, Field(ge=0, allow_inf_nan=False)]] | None = _doc(
+    budget_usd_total: Budget | None = _doc("Cap on spend over all periods, USD, or null.", None)
+    gpu_targets: list[_number(1e12)] | None = _doc(
         "GPUs that must be operating in each period (one number per period), or null.", None
     )
     reference_rack: ReferenceRack | None = _doc(
@@ -519,167 +558,14 @@ def _cross_check(raw: dict) -> Iterator[tuple[tuple, str, Any]]:
 
 
 # -- loading files and reporting problems ------------------------------------------------
-def _format_loc(loc: Iterable) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out or "(top level)"
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One problem in a scenario: where (path and line) and what."""
-
-    path: str
-    message: str
-    line: int | None = None
-
-    def __str__(self) -> str:
-        where = f"{self.path} (line {self.line})" if self.line else self.path
-        return f"{where}: {self.message}"
-
-
-class ScenarioError(ValueError):
+class ScenarioError(InputError):
     """A scenario that cannot be used, with every problem found in it."""
 
-    def __init__(self, problems: list[Problem], source: str | None = None):
-        self.problems = problems
-        self.source = source
-        head = f"{source}: " if source else ""
-        count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
-        lines = "\n".join(f"  {p}" for p in problems)
-        super().__init__(f"{head}invalid scenario, {count}:\n{lines}")
+    what = "invalid scenario"
 
 
-def _message(error: dict) -> str:
-    msg = error["msg"]
-    if error["type"] == "extra_forbidden":
-        return "unknown key (not a field of this part of the scenario)"
-    if error["type"] == "missing":
-        return "required field is missing"
-    return msg.removeprefix("Value error, ")
-
-
-def problems_from(exc: ValidationError, lines: dict[tuple, int] | None = None) -> list[Problem]:
-    """Turn a pydantic ValidationError into Problems with file paths and lines."""
-    problems = []
-    for error in _without_wrong_branches(exc.errors()):
-        loc = tuple(p for p in error["loc"] if not _is_union_tag(p))
-        line = None
-        if lines:
-            for cut in range(len(loc), -1, -1):
-                if loc[:cut] in lines:
-                    line = lines[loc[:cut]]
-                    break
-        problems.append(Problem(_format_loc(loc), _message(error), line))
-    # in file order where lines are known; stable, so pydantic's order breaks ties
-    return sorted(problems, key=lambda p: p.line if p.line is not None else math.inf)
-
-
-def _without_wrong_branches(errors: list) -> list:
-    """Drop the noise of union fields (``budget_usd_per_period``: a number or a list).
-
-    pydantic reports every branch of a union: for ``[2e7, -1]`` both "should be a valid
-    number" (the number branch) and "[1] should be >= 0" (the list branch). A branch whose
-    only complaint is that the input is of another type is dropped when another branch
-    got further; when every branch says so, all are kept.
-    """
-    branches: dict[tuple, dict[str, list[int]]] = {}
-    for i, error in enumerate(errors):
-        loc = tuple(error["loc"])
-        for depth, part in enumerate(loc):
-            if _is_union_tag(part):
-                branches.setdefault(loc[:depth], {}).setdefault(part, []).append(i)
-                break
-    drop: set[int] = set()
-    for prefix, by_branch in branches.items():
-        wrong = [
-            members
-            for members in by_branch.values()
-            if all(
-                len(errors[i]["loc"]) == len(prefix) + 1 and _is_wrong_type(errors[i]["type"])
-                for i in members
-            )
-        ]
-        if wrong and len(wrong) < len(by_branch):
-            for members in wrong:
-                drop.update(members)
-    return [error for i, error in enumerate(errors) if i not in drop]
-
-
-def _is_wrong_type(error_type: str) -> bool:
-    return error_type.endswith(("_type", "_parsing")) or error_type == "none_required"
-
-
-def _is_union_tag(part: Any) -> bool:
-    # pydantic adds the branch of a union (e.g. 'list[...]', 'function-before[...]') to loc
-    return isinstance(part, str) and ("[" in part or part in ("float", "int", "str", "none"))
-
-
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that also reads ``4e9`` and ``4.0e9`` as numbers (YAML 1.2 floats)."""
-
-
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(
-        r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
-        |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
-        |\.[0-9_]+(?:[eE][-+]?[0-9]+)?
-        |[-+]?\.(?:inf|Inf|INF)
-        |\.(?:nan|NaN|NAN))$""",
-        re.X,
-    ),
-    list("-+0123456789."),
-)
-
-
-def _line_map(node: yaml.Node, loc: tuple = ()) -> dict[tuple, int]:
-    """Map each path in a YAML node tree to its 1-based line."""
-    lines = {loc: node.start_mark.line + 1}
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            lines[loc + (key.value,)] = key.start_mark.line + 1
-            for sub, line in _line_map(value, loc + (key.value,)).items():
-                lines.setdefault(sub, line)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, value in enumerate(node.value):
-            lines.update(_line_map(value, loc + (i,)))
-    return lines
-
-
-def read_document(path: str | Path) -> tuple[Any, dict[tuple, int]]:
-    """Read a YAML or JSON file into plain data and a map of paths to lines."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ScenarioError([Problem(str(path), f"cannot read the file: {exc.strerror}")]) from None
-    try:
-        if path.suffix.lower() == ".json":
-            data = json.loads(text)
-        else:
-            data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
-    except json.JSONDecodeError as exc:
-        raise ScenarioError(
-            [Problem("(file)", f"not valid JSON: {exc.msg}", exc.lineno)], str(path)
-        ) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark else None
-        reason = getattr(exc, "problem", None) or str(exc)
-        raise ScenarioError(
-            [Problem("(file)", f"not valid YAML: {reason}", line)], str(path)
-        ) from None
-    try:
-        node = yaml.compose(text, Loader=_Loader)
-        lines = _line_map(node) if node is not None else {}
-    except yaml.YAMLError:
-        lines = {}
-    return data, lines
+_format_loc = format_loc
+_Loader = Loader  # the YAML loader of scenario files, for --set values and grid files
 
 
 def validate_document(data: Any, lines: dict | None = None, source: str | None = None) -> Scenario:
@@ -704,7 +590,10 @@ def load_scenario(path: str | Path) -> Scenario:
 
     Raises :class:`ScenarioError` listing every problem with its path and line.
     """
-    data, lines = read_document(path)
+    try:
+        data, lines = read_document(path)
+    except DocumentError as exc:
+        raise ScenarioError(exc.problems, exc.source) from None
     return validate_document(data, lines, str(path))
 
 
@@ -721,9 +610,13 @@ def reference_markdown() -> str:
         "# Scenario file reference",
         "",
         "Generated from the scenario models by `planner schema --markdown`; do not edit by hand.",
-        'Quantities may be written with units (`"1.2 MW"`, `"80 Tbps"`, `"1.5 t"`) and are',
-        "converted to the unit in the field's name. Unknown keys are errors. The rules these",
-        "fields enter are stated in [model.md](model.md).",
+        'Quantities may be written with units (`"1.2 MW"`, `"80 Tbps"`, `"1.5 t"`, `"$2.5M"`)',
+        "and are converted to the unit in the field's name; the units read are listed in",
+        "`planner/units.py` (a decimal comma, a thousands separator or an unknown unit is an",
+        "error). Every number has the finite range given (an interval: `(0, 10000]` is above 0",
+        "and at most 10,000). Names need a visible character. Unknown keys and keys repeated in",
+        "one mapping are errors. The rules these fields enter are stated in",
+        "[model.md](model.md).",
     ]
     sections = [
         ("Scenario (top level)", Scenario),
@@ -741,10 +634,36 @@ def reference_markdown() -> str:
             "",
             (model.__doc__ or "").strip().replace("``", "`"),
             "",
-            "| field | required / default | meaning |",
-            "| --- | --- | --- |",
+            "| field | required / default | range | meaning |",
+            "| --- | --- | --- | --- |",
         ]
+        properties = model.model_json_schema()["properties"]
         for name, info in model.model_fields.items():
             default = "required" if info.is_required() else json.dumps(info.get_default())
-            parts.append(f"| `{name}` | {default} | {info.description or ''} |")
+            limits = _range(properties[name])
+            parts.append(f"| `{name}` | {default} | {limits} | {info.description or ''} |")
     return "\n".join(parts) + "\n"
+
+
+def _range(prop: dict) -> str:
+    """A field's allowed range from its JSON Schema, as an interval: ``[0, 1e+06]``,
+    ``(0, 1e+04]``; for a list, its items' range; for text, its length."""
+    for branch in prop.get("anyOf", [prop]):
+        if branch.get("type") == "array":
+            inner = _range(branch.get("items", {}))
+            size = ""
+            if "maxItems" in branch:
+                size = f"{branch.get('minItems', 0)}-{branch['maxItems']} entries"
+            return ", ".join(x for x in (size, f"each {inner}" if inner else "") if x)
+        if branch.get("type") in ("number", "integer"):
+            low = "(" if "exclusiveMinimum" in branch else "["
+            lo = branch.get("exclusiveMinimum", branch.get("minimum", "-inf"))
+            hi = branch.get("maximum", "inf")
+            return f"{low}{_short(lo)}, {_short(hi)}]"
+        if branch.get("type") == "string" and "maxLength" in branch:
+            return f"{branch.get('minLength', 0)}-{branch['maxLength']} characters"
+    return ""
+
+
+def _short(x: Any) -> str:
+    return f"{x:g}" if isinstance(x, int | float) else str(x)
