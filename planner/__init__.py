@@ -7,7 +7,7 @@
 []
 """
 
-from . import baseline
+from . import baseline, synth
 from .compare import compare_plans
 from .optimize import solve
 from .overrides import apply_overrides, what_if
@@ -43,6 +43,7 @@ __all__ = [
     "load_scenario",
     "solve",
     "sweep",
+    "synth",
     "what_if",
     "__version__",
 ]

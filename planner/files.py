@@ -63,14 +63,16 @@ def _reason(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
-def _folder(directory: Path) -> None:
-    """Make ``directory`` (and its parents), or say why it cannot be one."""
+def _folder(directory: Path, for_file: Path | None = None) -> None:
+    """Make ``directory`` (and its parents), or say why it cannot be one (naming the file
+    to be written in it, when there is one)."""
+    head = f"{for_file}: cannot write it: {directory}" if for_file else f"{directory}"
     if directory.exists() and not directory.is_dir():
-        raise OutputError(f"{directory}: is a file, not a folder: choose another --out")
+        raise OutputError(f"{head}: is a file, not a folder: choose another --out")
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(f"{directory}: cannot create the folder: {_reason(exc)}") from None
+        raise OutputError(f"{head}: cannot create the folder: {_reason(exc)}") from None
 
 
 def _temporary(directory: Path, name: str) -> Path:
@@ -99,7 +101,7 @@ def _fill(temp: Path, target: Path, write: Callable[[Path], None]) -> None:
 def write_file(path: str | Path, write: Callable[[Path], None]) -> Path:
     """Write one file in one step: ``write(temporary path)``, then rename it to ``path``."""
     path = Path(path)
-    _folder(path.parent)
+    _folder(path.parent, path)
     if path.is_dir():
         raise OutputError(f"{path}: is a folder, not a file")
     temp = _temporary(path.parent, path.name)
@@ -109,6 +111,17 @@ def write_file(path: str | Path, write: Callable[[Path], None]) -> Path:
     except OSError as exc:
         temp.unlink(missing_ok=True)
         raise OutputError(f"{path}: cannot write: {_reason(exc)}") from None
+    return path
+
+
+def check_writable(path: str | Path) -> Path:
+    """Raise OutputError now if ``path`` could not be written later (its folder cannot be
+    made, is read-only, or ``path`` is a folder): before a long run, not after it."""
+    path = Path(path)
+    _folder(path.parent, path)
+    if path.is_dir():
+        raise OutputError(f"{path}: is a folder, not a file")
+    _temporary(path.parent, path.name).unlink()
     return path
 
 
@@ -133,6 +146,7 @@ class Staging:
 
     def __enter__(self) -> Staging:
         _folder(self.directory)
+        _temporary(self.directory, MANIFEST).unlink()  # writable at all? say so now
         self._take_lock()
         return self
 

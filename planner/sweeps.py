@@ -36,6 +36,7 @@ from typing import Any
 
 import pandas as pd
 
+from .files import check_writable, write_file
 from .optimize import solve
 from .overrides import apply_overrides
 from .plan import Plan
@@ -388,8 +389,8 @@ def _storable(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def check_out(path: str | Path) -> Path:
-    """The output path, checked before any solve: a ``.parquet`` or ``.csv`` name, and
-    pyarrow installed for Parquet."""
+    """The output path, checked before any solve: a ``.parquet`` or ``.csv`` name, pyarrow
+    installed for Parquet, and a place that can be written (else OutputError)."""
     path = Path(path)
     if path.suffix.lower() not in _SUFFIXES:
         raise ValueError(f"{path}: sweep results are saved as .parquet or .csv")
@@ -401,7 +402,7 @@ def check_out(path: str | Path) -> Path:
                 f"{path}: saving Parquet needs pyarrow: pip install pyarrow "
                 "(or 'dc-retrofit-planner[dask]'), or save as .csv"
             ) from exc
-    return path
+    return check_writable(path)
 
 
 def save_table(table: pd.DataFrame, path: str | Path) -> Path:
@@ -409,13 +410,10 @@ def save_table(table: pd.DataFrame, path: str | Path) -> Path:
     Override columns of lists or mixed kinds are written as JSON text (see
     :func:`_storable`)."""
     path = check_out(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     stored = _storable(table)
     if path.suffix.lower() == ".parquet":
-        stored.to_parquet(path, index=False, engine="pyarrow")
-    else:
-        stored.to_csv(path, index=False)
-    return path
+        return write_file(path, lambda temp: stored.to_parquet(temp, index=False, engine="pyarrow"))
+    return write_file(path, lambda temp: stored.to_csv(temp, index=False))
 
 
 # -- the sweep -------------------------------------------------------------------------------
