@@ -71,9 +71,9 @@ def options(draw, rack_types: list[dict], n_periods: int) -> list[dict]:
     liquid = any(r["cooling"] == "liquid" for r in rack_types)
     if liquid and "aalc" not in kinds and draw(st.integers(0, 3)):
         kinds.insert(0, "aalc")
-    if any(r["weight_kg"] > 1000 for r in rack_types) and "floor" not in kinds:
-        if draw(st.booleans()):
-            kinds.insert(0, "floor")
+    heavy = any(r["weight_kg"] > 1000 for r in rack_types)
+    if heavy and "floor" not in kinds and draw(st.booleans()):
+        kinds.insert(0, "floor")
     if "floor" in kinds and draw(st.booleans()):
         kinds.append("floor")  # a weaker and a stronger reinforcement: upgrades
     out = []
