@@ -13,12 +13,13 @@ from . import accounting as acc
 from .explain import diagnose
 from .model import MONEY, RetrofitModel, build, total_spend
 from .plan import Plan
+from .prune import prune_spend
 from .scenario import Scenario, load_scenario, revalidate
 from .solvers import SOLVERS, SolveResult, run
 from .starts import better, gap_to_bound, greedy_start, neighbourhood_start, objective_at
 
 TIE_BREAK_GAP_SHARE = 0.01  # the spend tie-break is solved to this share of mip_gap
-TIE_BREAK_TIME_SHARE = 0.15  # and keeps this share of a time limit left after the starts
+TIE_BREAK_TIME_SHARE = 0.05  # and keeps this share of a time limit left after the starts
 GREEDY_TIME_SHARE = 0.5  # the rule-of-thumb start may use at most this share of a time limit
 
 
@@ -111,32 +112,15 @@ def solve(
 
     values = _values(m)
     status, gap, message = first.status, first.gap, _said(first)
+    first_took = time.perf_counter() - built
     if sc.objective == "max_compute":
-        best = first.objective
-        if m.compute.items():
-            m.prob.addConstraint(
-                pulp.LpConstraint(
-                    m.compute, pulp.LpConstraintGE, "keep_compute", best - _compute_slack(m, best)
-                )
-            )
-        m.prob.sense = pulp.LpMinimize
-        m.prob.setObjective(total_spend(m))
-        # a relative gap on spend would let junk purchases through (1e-4 of $1.5B is $150k)
-        second = run(m.prob, solver, remaining(), mip_gap * TIE_BREAK_GAP_SHARE, msg, start=values)
-        if second.has_solution:
-            values = _values(m)
-            if second.notes:
-                message = _joined(message, "least-spend tie-break: " + "; ".join(second.notes))
-            if second.status != "optimal":
-                message = _joined(
-                    message, "least-spend tie-break stopped early: spend may not be the least"
-                )
-                status = "feasible"
-        else:
-            message = _joined(
-                message, "least-spend tie-break found no plan in time: spend may not be the least"
-            )
-            status = "feasible"
+        values, status, message = _least_spend(
+            m, values, first, first_took, clock, solver, mip_gap, msg, message
+        )
+    elif first.status != "optimal":  # min_cost stopped early: drop what its racks do not need
+        values, saved = prune_spend(m, values, clock.at)
+        if saved:
+            message = _joined(message, f"purchases the plan does not need dropped (${saved:,.0f})")
     seconds = time.perf_counter() - built
     return _plan(m, values, status, gap, message, seconds, **plan_meta)
 
@@ -165,6 +149,50 @@ class Deadline:
 def _said(result: SolveResult) -> str:
     """A run's message with what the checks of its values found."""
     return "; ".join([result.message, *result.notes]) if result.notes else result.message
+
+
+def _least_spend(m, values, first, first_took, clock, solver, mip_gap, msg, message):
+    """The least-spend tie-break of ``max_compute``: ``(values, status, message)``.
+
+    With compute held at the first solve's value, the least total spend: exactly, by the
+    MILP, when there is no time limit or the first solve proved its optimum with time to
+    spare (at least twice what it took); otherwise, or after a tie-break that stops early,
+    by dropping every purchase the plan's racks do not need (:func:`planner.prune.
+    prune_spend`): a sound plan with the same compute, whose spend may not be the least.
+    """
+    status = first.status
+    left = clock.remaining()
+    exact = left is None or (first.status == "optimal" and left >= 2 * first_took)
+    if exact:
+        best = first.objective
+        if m.compute.items():
+            m.prob.addConstraint(
+                pulp.LpConstraint(
+                    m.compute, pulp.LpConstraintGE, "keep_compute", best - _compute_slack(m, best)
+                )
+            )
+        m.prob.sense = pulp.LpMinimize
+        m.prob.setObjective(total_spend(m))
+        # a relative gap on spend would let junk purchases through (1e-4 of $1.5B is $150k)
+        second = run(
+            m.prob, solver, clock.remaining(), mip_gap * TIE_BREAK_GAP_SHARE, msg, start=values
+        )
+        if second.has_solution:
+            values = _values(m)
+            if second.notes:
+                message = _joined(message, "least-spend tie-break: " + "; ".join(second.notes))
+            if second.status == "optimal":
+                return values, status, message
+        why = "stopped early" if second.has_solution else "found no plan in time"
+        message = _joined(message, f"least-spend tie-break {why}: spend may not be the least")
+    else:
+        message = _joined(
+            message, "no time for the exact least-spend tie-break: spend may not be the least"
+        )
+    values, saved = prune_spend(m, values, clock.at)
+    if saved:
+        message = _joined(message, f"purchases the racks do not need dropped (${saved:,.0f})")
+    return values, "feasible", message
 
 
 def _first_solve(m: RetrofitModel, solver: str, mip_gap: float, msg: bool, clock: Deadline):

@@ -160,3 +160,54 @@ def test_a_solver_that_finds_nothing_in_time_leaves_the_starting_plan(monkeypatc
     assert "starting plan is returned" in plan.message
     assert plan.objective == pytest.approx(greedy.objective)
     assert plan.verify() == []
+
+
+def test_pruning_drops_exactly_the_purchases_a_plan_does_not_need():
+    """By hand: a 40 kW hall, 4 racks of 20 kW ($1M): 2 need one 40 kW power unit ($500k).
+    Offered the optimum plus a second, useless power unit and a CPU rack retired for
+    nothing, pruning drops both ($600k) and keeps the racks and the unit they need."""
+    from planner.optimize import _plan
+    from planner.prune import prune_spend, spend_at
+
+    data = {
+        "name": "prune",
+        "periods": ["P0"],
+        "rack_types": [
+            {"name": "a", "gpus": 8, "power_kw": 20, "cooling": "air", "network_gbps": 10,
+             "weight_kg": 500, "capex_usd": 1e6, "pflops": 10},
+        ],
+        "retrofits": [
+            {"name": "pw", "kind": "power", "capacity": 40, "cost_usd": 5e5, "max_units": 2},
+        ],
+        "sites": [{"name": "s", "halls": [
+            {"name": "h", "positions": 5, "power_kw": 41, "air_cooling_kw": 1000,
+             "max_air_rack_kw": 50, "floor_kg_per_position": 1000, "fabric_gbps": 1000,
+             "cpu_racks": {"count": 1, "power_kw": 1, "network_gbps": 1,
+                           "retire_cost_usd": 1e5}},
+        ]}],
+    }  # fmt: skip
+    sc = planner.Scenario.model_validate(data)
+    m = build(sc)
+    wasteful = {m.n[0, 0, 0].name: 4, m.u[0, 0, 0].name: 2, m.x[0, 0].name: 1}
+    assert spend_at(m, wasteful) == pytest.approx(5.1e6)
+    values, saved = prune_spend(m, wasteful)
+    assert saved == pytest.approx(6e5)
+    assert values[m.n[0, 0, 0].name] == 4 and values[m.u[0, 0, 0].name] == 1
+    assert values[m.x[0, 0].name] == 0
+    plan = _plan(m, values, "feasible", None, "", 0.0)
+    assert plan.verify() == []
+    assert plan.total_spend_usd == pytest.approx(4.5e6)
+
+
+def test_pruning_a_fleet_plan_keeps_its_compute_and_soundness():
+    from planner.optimize import _plan
+    from planner.prune import prune_spend, spend_at
+
+    sc = synth.fleet(2, 3, 6, seed=5)
+    m = build(sc)
+    start = starts.greedy_start(m)
+    values, saved = prune_spend(m, start)
+    assert saved >= 0
+    assert spend_at(m, values) == pytest.approx(spend_at(m, start) - saved)
+    assert starts.objective_at(m, values) == pytest.approx(starts.objective_at(m, start))
+    assert _plan(m, values, "feasible", None, "", 0.0).verify() == []

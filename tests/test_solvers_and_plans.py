@@ -296,7 +296,7 @@ def test_no_time_at_all_returns_the_rule_of_thumb_plan_so_far(solver):
     assert time.perf_counter() - began < plan.build_seconds + 1.0
     assert plan.status == "feasible"
     assert "starting plan is returned" in plan.message, plan.message
-    assert "tie-break found no plan in time" in plan.message
+    assert "spend may not be the least" in plan.message
     assert plan.objective <= planner.baseline.greedy(sc).objective
     assert plan.verify() == []
 
