@@ -33,6 +33,9 @@ from pathlib import Path
 import numpy as np
 import pulp
 
+from . import highs
+from .highs import SolverUnavailable, _Raw
+
 SOLVERS = ("highs", "cbc")
 
 #: a row or bound may be off by this share of its magnitude (plus this much) and still hold
@@ -44,10 +47,6 @@ OBJECTIVE_REL = 1e-6
 #: a difference between objective and bound this small (model units) is no gap at all
 #: (HiGHS's default ``mip_abs_gap``)
 ABS_GAP = 1e-6
-
-
-class SolverUnavailable(RuntimeError):
-    """The requested solver is not installed (or cannot be loaded)."""
 
 
 class SolverFailed(RuntimeError):
@@ -99,6 +98,29 @@ class Matrix:
     row_upper: np.ndarray
     sign: float
     constant: float
+
+    def arrays(self) -> dict:
+        """The arrays alone (no PuLP objects): what a solver in another process needs."""
+        return {
+            "n": len(self.variables),
+            "n_rows": len(self.rows),
+            **{
+                k: getattr(self, k)
+                for k in (
+                    "col_lower",
+                    "col_upper",
+                    "cost",
+                    "integer",
+                    "starts",
+                    "index",
+                    "value",
+                    "row_lower",
+                    "row_upper",
+                    "sign",
+                    "constant",
+                )
+            },
+        }
 
     def objective(self, x: np.ndarray) -> float:
         """The model's objective (its own sense, constant included) at ``x``."""
@@ -221,25 +243,7 @@ def relative_gap(objective: float, bound: float, maximise: bool) -> float:
     return diff / max(abs(objective), 1e-9)
 
 
-# -- what a solver handed back, before the checks ---------------------------------------------
-@dataclass
-class _Raw:
-    word: str  # optimal | stopped | infeasible | unbounded | error: what the solver says
-    x: np.ndarray | None  # its values, when it says it has a solution
-    claimed: float | None  # the objective it reports (model sense and units)
-    bound: float | None  # the bound it reports (model sense and units)
-    message: str
-    solver_seconds: float | None = None
-    duals: np.ndarray | None = None
-
-
-def _threads() -> int:
-    """Solver threads: ``PLANNER_THREADS`` where set to a whole number >= 1, else the cores
-    (at most 4)."""
-    text = os.environ.get("PLANNER_THREADS", "").strip()
-    if text.isdigit() and int(text) > 0:
-        return int(text)
-    return min(os.cpu_count() or 1, 4)
+_threads = highs.threads
 
 
 def run(
@@ -276,7 +280,10 @@ def run(
         if left is not None and left <= 0:
             return _Raw("error", None, None, None, "no time left for this solve")
         if solver == "highs":
-            return _run_highs(mat, left, mip_gap, msg, with_start, relax)
+            x0 = None
+            if with_start:
+                x0 = np.array([float(with_start.get(v.name) or 0.0) for v in mat.variables])
+            return highs.run(mat.arrays(), left, mip_gap, msg, x0, relax)
         return _run_cbc(prob, mat, left, mip_gap, msg)
 
     raw = _empty(mat) if not mat.variables else once(start)
@@ -365,132 +372,6 @@ def _write_back(mat: Matrix, raw: _Raw, result: SolveResult) -> None:
     else:
         for row in mat.rows:
             row.pi = None
-
-
-# -- HiGHS -------------------------------------------------------------------------------------
-_SCHEDULER_THREADS: int | None = None
-_BANNER_SHOWN = False
-
-
-def _highspy():
-    try:
-        import highspy
-    except Exception as exc:  # not installed, or a broken build (ImportError, OSError, ...)
-        raise SolverUnavailable(
-            f"HiGHS cannot be loaded ({type(exc).__name__}: {exc}): "
-            "pip install --force-reinstall highspy, or choose --solver cbc"
-        ) from None
-    return highspy
-
-
-def _scheduler(highspy, threads: int, force: bool = False) -> None:
-    """Point HiGHS's process-wide thread scheduler at ``threads`` threads: it is set by the
-    first solve in a process and refuses any other count later."""
-    global _SCHEDULER_THREADS
-    if force or threads != _SCHEDULER_THREADS:
-        highspy.Highs.resetGlobalScheduler(True)
-        _SCHEDULER_THREADS = threads
-
-
-def _silence_banner(highspy) -> None:
-    """highspy prints a banner on stdout when the first Highs object is made in a
-    process; make that object once with stdout pointed at /dev/null."""
-    global _BANNER_SHOWN
-    if _BANNER_SHOWN:
-        return
-    _BANNER_SHOWN = True
-    try:
-        sys.stdout.flush()
-        saved = os.dup(1)
-    except (OSError, ValueError):
-        return
-    try:
-        with open(os.devnull, "w") as null:
-            os.dup2(null.fileno(), 1)
-            highspy.Highs()
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-
-
-def _highs_model(highspy, mat: Matrix, msg: bool, time_limit_s, mip_gap, relax, start):
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", bool(msg))
-    h.setOptionValue("threads", _threads())
-    h.setOptionValue("random_seed", 0)
-    if time_limit_s is not None:
-        h.setOptionValue("time_limit", float(time_limit_s))
-    if mip_gap is not None:
-        h.setOptionValue("mip_rel_gap", float(mip_gap))
-    if relax:
-        h.setOptionValue("solver", "ipm")
-    n = len(mat.variables)
-    if n:
-        h.addVars(n, mat.col_lower, mat.col_upper)
-        h.changeColsCost(n, np.arange(n, dtype=np.int32), mat.cost)
-    if len(mat.integer):
-        h.changeColsIntegrality(
-            len(mat.integer),
-            mat.integer.astype(np.int32),
-            np.full(len(mat.integer), highspy.HighsVarType.kInteger),
-        )
-    if mat.rows:
-        h.addRows(
-            len(mat.rows),
-            mat.row_lower,
-            mat.row_upper,
-            len(mat.index),
-            mat.starts.astype(np.int32),
-            mat.index.astype(np.int32),
-            mat.value,
-        )
-    if start:
-        solution = highspy.HighsSolution()
-        solution.col_value = [float(start.get(v.name) or 0.0) for v in mat.variables]
-        solution.value_valid = True
-        h.setSolution(solution)
-    return h
-
-
-def _run_highs(mat: Matrix, time_limit_s, mip_gap, msg, start, relax) -> _Raw:
-    highspy = _highspy()
-    if not msg:
-        _silence_banner(highspy)
-    _scheduler(highspy, _threads())
-    status = highspy.HighsModelStatus
-    h = _highs_model(highspy, mat, msg, time_limit_s, mip_gap, relax, start)
-    h.run()
-    if h.getModelStatus() == status.kNotset:  # another highspy user reset the scheduler
-        _scheduler(highspy, _threads(), force=True)
-        h = _highs_model(highspy, mat, msg, time_limit_s, mip_gap, relax, start)
-        h.run()
-    model_status = h.getModelStatus()
-    info = h.getInfo()
-    text = h.modelStatusToString(model_status)
-    seconds = h.getRunTime()
-    words = {
-        status.kOptimal: "optimal",
-        status.kInfeasible: "infeasible",
-        status.kUnboundedOrInfeasible: "infeasible",
-        status.kUnbounded: "unbounded",
-    }
-    word = words.get(model_status, "stopped")
-    has_values = info.primal_solution_status == 2  # kSolutionStatusFeasible
-    if model_status in (status.kNotset, status.kModelError, status.kSolveError):
-        word, has_values = "error", False
-    if not has_values:
-        return _Raw(word if word != "stopped" else "error", None, None, None, text, seconds)
-    solution = h.getSolution()
-    x = np.array(solution.col_value, dtype=float)
-    claimed = mat.sign * float(info.objective_function_value) + mat.constant
-    bound = None
-    if not relax and len(mat.integer):
-        dual = float(info.mip_dual_bound)
-        bound = mat.sign * dual + mat.constant if math.isfinite(dual) else None
-    elif word == "optimal":
-        bound = claimed
-    duals = np.array(solution.row_dual, dtype=float) if solution.dual_valid else None
-    return _Raw(word, x, claimed, bound, text, seconds, duals)
 
 
 # -- CBC ---------------------------------------------------------------------------------------

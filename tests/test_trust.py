@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 import planner
-from planner import solvers
+from planner import highs, solvers
 from planner.cli import app
 from planner.model import build
 
@@ -48,17 +48,17 @@ def test_values_that_miss_the_reported_objective_are_solved_again_without_the_st
     """What highspy 1.16.0 does now and then: the start's values handed back with a better
     objective reported. The run is untrusted, solved again without the start, and the
     second answer (checked in turn) is kept."""
-    real = solvers._run_highs
+    real = highs.run
     calls = []
 
-    def lying(mat, time_limit_s, mip_gap, msg, start, relax):
-        calls.append(start)
-        raw = real(mat, time_limit_s, mip_gap, msg, start, relax)
-        if start:  # hand back the start, claiming the optimum
-            raw.x = np.array([float(start.get(var.name, 0.0)) for var in mat.variables])
+    def lying(arrays, time_limit_s, mip_gap, msg, x0, relax):
+        calls.append(x0)
+        raw = real(arrays, time_limit_s, mip_gap, msg, x0, relax)
+        if x0 is not None:  # hand back the start, claiming the optimum
+            raw.x = np.array(x0, dtype=float)
         return raw
 
-    monkeypatch.setattr(solvers, "_run_highs", lying)
+    monkeypatch.setattr(highs, "run", lying)
     prob, v = tiny_problem()
     result = solvers.run(prob, "highs", mip_gap=0, start={"x": 0, "y": 4})
     assert len(calls) == 2 and calls[1] is None
@@ -69,15 +69,15 @@ def test_values_that_miss_the_reported_objective_are_solved_again_without_the_st
 
 
 def test_values_that_break_a_row_are_never_a_plan(monkeypatch):
-    real = solvers._run_highs
+    real = highs.run
 
-    def broken(mat, time_limit_s, mip_gap, msg, start, relax):
-        raw = real(mat, time_limit_s, mip_gap, msg, start, relax)
+    def broken(arrays, time_limit_s, mip_gap, msg, x0, relax):
+        raw = real(arrays, time_limit_s, mip_gap, msg, x0, relax)
         raw.x = np.array([3.0, 4.0])  # x + y = 7 > 4
         raw.claimed = 17.0
         return raw
 
-    monkeypatch.setattr(solvers, "_run_highs", broken)
+    monkeypatch.setattr(highs, "run", broken)
     prob, _ = tiny_problem()
     result = solvers.run(prob, "highs", mip_gap=0)
     assert result.status == "error"
@@ -88,15 +88,15 @@ def test_values_that_break_a_row_are_never_a_plan(monkeypatch):
 def test_a_gap_is_measured_from_what_the_values_achieve(monkeypatch):
     """A run that says optimal with values short of its bound by more than the gap asked
     for is only feasible, with the gap those values have."""
-    real = solvers._run_highs
+    real = highs.run
 
-    def short(mat, time_limit_s, mip_gap, msg, start, relax):
-        raw = real(mat, time_limit_s, mip_gap, msg, start, relax)
+    def short(arrays, time_limit_s, mip_gap, msg, x0, relax):
+        raw = real(arrays, time_limit_s, mip_gap, msg, x0, relax)
         raw.x = np.array([2.0, 2.0])  # objective 10, bound 11
         raw.claimed = 10.0
         return raw
 
-    monkeypatch.setattr(solvers, "_run_highs", short)
+    monkeypatch.setattr(highs, "run", short)
     prob, _ = tiny_problem()
     result = solvers.run(prob, "highs", mip_gap=1e-4)
     assert result.status == "feasible"
@@ -278,6 +278,24 @@ def test_threads_come_from_the_environment_when_valid(monkeypatch):
     for junk in ("0", "-1", "many", ""):
         monkeypatch.setenv("PLANNER_THREADS", junk)
         assert solvers._threads() == min(os.cpu_count() or 1, 4)
+
+
+def test_a_time_limited_run_in_a_child_process_keeps_its_best_solution(monkeypatch):
+    """The child process sends its improving solutions as it finds them; stopped at its
+    limit (here it is given no time to finish), the last one is the result, checked."""
+    sc = planner.synth.fleet(2, 5, 12, seed=0)
+    m = build(sc)
+    mat = solvers.matrix(m.prob)
+    monkeypatch.setattr(highs, "GRACE_S", 0.0)
+    began = time.perf_counter()
+    cut = highs.run_isolated(mat.arrays(), 1.5, 0.0, False, None, False)
+    assert time.perf_counter() - began < 1.5 + 3.0  # the child's start-up counts too
+    assert cut.x is not None and cut.word in ("stopped", "optimal")
+    assert solvers.audit(mat, cut.x).feasible
+    monkeypatch.setattr(highs, "ISOLATE_MIN_COLUMNS", 1)
+    result = solvers.run(m.prob, "highs", 2.0, 0.0)
+    assert result.has_solution and result.status == "feasible"
+    assert solvers.audit(mat, np.array([v.varValue for v in mat.variables])).feasible
 
 
 def test_an_empty_model_needs_no_solver():
