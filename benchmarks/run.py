@@ -47,7 +47,7 @@ SIZES = {
     100: (10, 10, 1e-3, 60.0),
     1000: (50, 20, 1e-2, 300.0),
 }
-TIE_BREAK_GAP_SHARE = 0.01  # as planner.optimize
+TIE_BREAK_GAP_SHARE = 0.01  # as planner.solving.optimize
 
 
 def _peak_mb() -> float:
@@ -64,7 +64,7 @@ def _scenario(halls: int, periods: int, seed: int):
 
 
 def _threads() -> int:
-    from planner.solvers import _threads
+    from planner.solving.solvers import _threads
 
     return _threads()
 
@@ -72,8 +72,8 @@ def _threads() -> int:
 # -- the three jobs, each run in its own process -------------------------------------------
 def job_planner(halls: int, periods: int, seed: int, gap: float, limit: float) -> dict:
     import planner
-    import planner.optimize as optimize
-    import planner.starts as starts
+    import planner.solving.optimize as optimize
+    import planner.solving.starts as starts
     from planner.model import build
 
     inside = dict(highs_s=0.0, start_s=0.0, near_s=0.0)
@@ -342,7 +342,7 @@ def main(argv: list[str] | None = None) -> int:
     print(table(rows))
     command = "python benchmarks/run.py " + " ".join(sys.argv[1:] if argv is None else argv)
     report = dict(command=command.strip(), machine=machine(), results=rows)
-    from planner.files import write_text
+    from planner.plan.files import write_text
 
     write_text(args.out, json.dumps(report, indent=2) + "\n")
     print(f"wrote {args.out}", file=sys.stderr)

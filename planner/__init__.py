@@ -5,18 +5,28 @@
 >>> plan = planner.solve(scenario)
 >>> plan.verify()
 []
+
+The package is laid out as a plan is made (docs/architecture.md): ``scenario`` (what the
+question is) -> ``model`` (the MILP) -> ``plan`` (the decisions as tables, and their
+independent check) -> ``solving`` (from model to checked plan) -> ``insight`` (why a plan
+is what it is) -> ``analysis`` and ``plots`` (the pictures) -> ``sweeps`` -> ``cli``.
 """
 
-from . import baseline, synth
-from .compare import compare_plans
-from .optimize import solve
-from .overrides import apply_overrides, what_if
-from .plan import Plan
-from .scenario import Problem, Scenario, ScenarioError, json_schema, load_scenario
+import sys
+
+from .insight import compare_plans
+from .plan import Plan, Violation, baseline
+from .scenario import Problem, Scenario, ScenarioError, json_schema, load_scenario, synth
+from .scenario.overrides import apply_overrides, what_if
+from .solving import SolveOptions, solve
 from .sweeps import sweep
-from .verify import Violation
 
 __version__ = "0.1.0"
+
+# ``import planner.baseline`` and ``import planner.synth`` keep working: the modules live in
+# their layers (planner/plan/baseline.py, planner/scenario/synth.py)
+sys.modules[f"{__name__}.baseline"] = baseline
+sys.modules[f"{__name__}.synth"] = synth
 
 #: submodules loaded on first use (``planner.plots`` imports matplotlib)
 _LAZY = ("analysis", "plots")
@@ -35,6 +45,7 @@ __all__ = [
     "Problem",
     "Scenario",
     "ScenarioError",
+    "SolveOptions",
     "Violation",
     "apply_overrides",
     "baseline",

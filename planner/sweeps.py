@@ -36,11 +36,11 @@ from typing import Any
 
 import pandas as pd
 
-from .files import check_writable, write_file
-from .optimize import solve
-from .overrides import apply_overrides
 from .plan import Plan
+from .plan.files import check_writable, write_file
 from .scenario import Scenario, ScenarioError, load_scenario
+from .scenario.overrides import apply_overrides
+from .solving import SolveOptions, solve
 
 __all__ = ["RESULT_COLUMNS", "check_out", "grid_points", "save_table", "solve_point", "sweep"]
 
@@ -147,9 +147,9 @@ def solve_point(
     payload: Mapping[str, Any], overrides: Mapping[str, Any], options: Mapping[str, Any]
 ) -> dict[str, Any]:
     """Solve one point: the scenario ``payload`` (``model_dump(mode="json")``) with
-    ``overrides`` applied, solved with ``options`` (``solver``, ``time_limit_s``,
-    ``mip_gap``). Never raises: an invalid override, an infeasible scenario or any
-    exception is a row with status ``invalid``/``infeasible``/``error`` and its reason."""
+    ``overrides`` applied, solved with ``options`` (``SolveOptions.as_dict()``). Never
+    raises: an invalid override, an infeasible scenario or any exception is a row with
+    status ``invalid``/``infeasible``/``error`` and its reason."""
     began = time.perf_counter()
     try:
         base = Scenario.model_validate(payload)
@@ -158,7 +158,8 @@ def solve_point(
         except ScenarioError as exc:
             row = {"status": "invalid", "error": "; ".join(str(p) for p in exc.problems)}
         else:
-            row = _row(scenario, solve(scenario, **options), options["mip_gap"])
+            opts = SolveOptions(**options)
+            row = _row(scenario, solve(scenario, opts), opts.mip_gap)
     except Exception as exc:  # a bug or a missing solver: the sweep goes on
         row = {"status": "error", "error": f"{type(exc).__name__}: {exc}"}
     row["solve_seconds"] = time.perf_counter() - began
@@ -422,11 +423,10 @@ def sweep(
     grid: Mapping[str, Sequence[Any]],
     workers: int | None = None,
     client: Any = None,
-    solver: str = "highs",
-    time_limit_s: float | None = None,
-    mip_gap: float = 1e-4,
+    options: SolveOptions | None = None,
     progress: bool = True,
     out: str | Path | None = None,
+    **fields: Any,
 ) -> pd.DataFrame:
     """Solve every point of ``grid`` (override path -> list of values) on ``scenario``.
 
@@ -434,8 +434,9 @@ def sweep(
     grid's lists, in grid order. ``workers`` local processes solve them (default: one per
     core; ``1`` solves in this process); with ``client`` (a ``dask.distributed.Client`` or
     a scheduler address such as ``"tcp://host:8786"``) they run as tasks on that cluster
-    instead and ``workers`` is ignored. ``solver``, ``time_limit_s`` (per point) and
-    ``mip_gap`` are those of :func:`planner.solve`. ``progress`` shows a progress bar;
+    instead and ``workers`` is ignored. ``options`` (or its fields as keywords:
+    ``solver``, ``time_limit_s`` per point, ``mip_gap``) are those of
+    :func:`planner.solve`. ``progress`` shows a progress bar;
     ``out`` (``.parquet`` or ``.csv``) saves the table.
 
     Returns one row per point: ``point``, one column per override path (the value as
@@ -451,7 +452,7 @@ def sweep(
         raise ValueError(f"workers must be a whole number >= 1, got {workers!r}")
     base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     payload = base.model_dump(mode="json")
-    options = {"solver": solver, "time_limit_s": time_limit_s, "mip_gap": mip_gap}
+    options = SolveOptions.of(options, **fields).as_dict()
     rows: list[dict | None] = [None] * len(points)
     with _progress(len(points), f"Sweep {base.name}", progress) as advance:
 

@@ -6,7 +6,7 @@ period (all whole numbers, non-decreasing over periods, zero before ``lead_perio
 for each of them the rear-door (RDHx) assignments and the CDU/AALC splits of liquid heat
 that matter. Every rule is checked from MODEL.md by this module's own arithmetic
 (:func:`violations`); the winner is then written as ``planner.Plan`` tables, its objective and
-spend are taken from :mod:`planner.accounting`, and it must pass ``Plan.verify()``. A plan
+spend are taken from :mod:`planner.plan.accounting`, and it must pass ``Plan.verify()``. A plan
 that this module accepts and ``verify()`` rejects raises :class:`Disagreement`.
 :func:`search_by_verify` is the literal variant for the very smallest scenarios: no rule of
 this module is applied, every completion of every candidate is judged by ``verify()``
@@ -14,7 +14,7 @@ alone (one call each, ~10 ms), the first sound one in rank order wins; the tests
 both searches find the same optimum, and that :func:`violations` names exactly the rules
 ``verify()`` names on random and near-optimal plans.
 
-Nothing here imports :mod:`planner.model` or :mod:`planner.optimize`.
+Nothing here imports :mod:`planner.model` or :mod:`planner.solving.optimize`.
 
 Search order: candidates are ranked by the scenario's objective (``max_compute``: most
 PFLOPS-periods, then least total spend; ``min_cost``: least spend); the rules that are
@@ -48,8 +48,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from planner import accounting as acc
 from planner.plan import Plan
+from planner.plan import accounting as acc
 from planner.scenario import Scenario
 
 MAX_CANDIDATES = 4_000_000  # the enumeration is for TINY scenarios only
@@ -361,7 +361,7 @@ def tables(sc: Scenario, cand: Candidate) -> tuple[pd.DataFrame, pd.DataFrame, p
 
 
 def to_plan(sc: Scenario, cand: Candidate, status: str = "optimal") -> Plan:
-    """A ``planner.Plan`` of the candidate; objective and spend from planner.accounting."""
+    """A ``planner.Plan`` of the candidate; objective and spend from planner.plan.accounting."""
     racks, retrofits, halls = tables(sc, cand)
     total = float(acc.spend(sc, racks, retrofits, halls)["total_usd"].sum())
     compute = float(acc.compute_pflops(sc, racks).sum())

@@ -284,7 +284,7 @@ def test_there_are_at_least_fifty_cases():
 # -- faults of the disk ------------------------------------------------------------------------
 def _fail_writes_after(monkeypatch, good: int, err: int = errno.ENOSPC):
     """Let ``good`` staged files be written, then fail every write with ``err``."""
-    from planner import files
+    from planner.plan import files
 
     real = files._fill
     count = {"n": 0}
@@ -319,7 +319,7 @@ def test_a_full_disk_leaves_the_earlier_plan_whole(tmp_path, monkeypatch):
 
 def test_a_read_only_folder_is_reported_before_solving(tmp_path, monkeypatch):
     calls = []
-    monkeypatch.setattr("planner.cli.solve_scenario", lambda *a, **k: calls.append(a))
+    monkeypatch.setattr("planner.cli.common.solve_scenario", lambda *a, **k: calls.append(a))
     real = tempfile.mkstemp
 
     def read_only(*args, **kwargs):
@@ -350,7 +350,7 @@ def test_a_folder_keeps_only_the_plots_of_its_last_solve(tmp_path):
 
 
 def test_two_solves_into_one_folder_cannot_interleave(tmp_path):
-    from planner.files import OutputError, Staging
+    from planner.plan.files import OutputError, Staging
 
     out = tmp_path / "out"
     with Staging(out) as first:

@@ -18,8 +18,8 @@ from test_properties import scenarios
 from typer.testing import CliRunner
 
 import planner
-from planner.baseline import gap_line, greedy
 from planner.cli import app
+from planner.plan.baseline import gap_line, greedy
 
 CONFIGS = sorted((Path(__file__).resolve().parent.parent / "configs").glob("*.yaml"))
 REL = 1e-6

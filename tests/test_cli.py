@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 import planner
 from planner.cli import app
-from planner.solvers import SolverUnavailable, _cbc_path
+from planner.solving.solvers import SolverUnavailable, _cbc_path
 
 runner = CliRunner()
 

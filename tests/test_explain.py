@@ -8,7 +8,9 @@ from typer.testing import CliRunner
 
 import planner
 from planner.cli import app
-from planner.explain import binding, diagnose, marginal_values, shadow_prices
+from planner.insight.explain import marginal_values, shadow_prices
+from planner.plan.binding import binding
+from planner.solving.diagnose import diagnose
 
 
 def rack(**kw):

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 import planner
 from planner.cli import app
-from planner.overrides import apply_overrides, parse_assignment, parse_path
+from planner.scenario.overrides import apply_overrides, parse_assignment, parse_path
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 LEGACY = CONFIGS / "legacy-hall.yaml"

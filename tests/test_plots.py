@@ -27,10 +27,11 @@ from matplotlib.path import Path as MplPath  # noqa: E402
 from typer.testing import CliRunner  # noqa: E402
 
 import planner  # noqa: E402
-from planner import accounting as acc  # noqa: E402
 from planner import analysis as an  # noqa: E402
 from planner import plots  # noqa: E402
 from planner.cli import app  # noqa: E402
+from planner.plan import accounting as acc  # noqa: E402
+from planner.plots.feasible import _outline  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 TOL = 1e-6
@@ -209,7 +210,7 @@ def _drawn(region: an.FeasibleRegion, kind: str) -> MplPath:
     cols = region.columns[
         (region.columns["retrofits"] == kind) & (region.columns["b_racks_max"] >= 0)
     ]
-    xs, ys = plots._outline(cols["a_racks"].to_numpy(), cols["b_racks_max"].to_numpy())
+    xs, ys = _outline(cols["a_racks"].to_numpy(), cols["b_racks_max"].to_numpy())
     return MplPath(np.column_stack([xs, ys]))
 
 

@@ -34,8 +34,8 @@ from bruteforce import (
 )
 
 import planner
-from planner import accounting as acc
 from planner.plan import Plan
+from planner.plan import accounting as acc
 
 M = 1e6  # USD
 TWO = ("P0", "P1")  # two periods

@@ -10,10 +10,11 @@ import pulp
 import pytest
 
 import planner
-from planner import baseline, starts, synth
+from planner import SolveOptions, baseline, synth
 from planner.model import build
-from planner.solvers import run
-from planner.starts import start_values
+from planner.solving import starts
+from planner.solving.solvers import run
+from planner.solving.starts import start_values
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -32,7 +33,7 @@ def test_start_values_reproduce_a_plan_in_the_model(source):
     assert plan.has_plan and plan.verify() == []
     m = build(sc)
     _fix(m, start_values(m, plan))
-    result = run(m.prob, "highs")
+    result = run(m.prob)
     # the plan's decisions satisfy every row of the model, with the plan's compute
     assert result.status == "optimal"
     assert pulp.value(m.compute) == pytest.approx(plan.objective, rel=1e-9)
@@ -100,21 +101,21 @@ def small_neighbourhoods(monkeypatch):
 
 def test_small_models_get_no_neighbourhood_start():
     m = build(synth.fleet(1, 2, 3, seed=0))
-    assert starts.neighbourhood_start(m, None, 1e-4) == (None, None)
+    assert starts.neighbourhood_start(m, SolveOptions()) == (None, None)
 
 
 def test_neighbourhood_start_is_sound_and_its_bound_is_above_the_optimum(small_neighbourhoods):
     sc = synth.fleet(1, 3, 4, seed=2)
     exact = planner.solve(sc, mip_gap=0.0)
     m = build(sc)
-    values, bound = starts.neighbourhood_start(m, None, 1e-4)
+    values, bound = starts.neighbourhood_start(m, SolveOptions())
     assert bound is not None and values is not None
     assert bound >= exact.objective - 1e-6  # an LP relaxation bounds the MILP from above
     near = starts.objective_at(m, values)
     assert 0 < near <= exact.objective + 1e-6
     assert starts.gap_to_bound(m, near, bound) == pytest.approx((bound - near) / near)
     _fix(m, values)  # every row of the model holds at the start
-    assert run(m.prob, "highs").status == "optimal"
+    assert run(m.prob).status == "optimal"
 
 
 def test_solves_with_a_neighbourhood_start_reach_the_same_optimum(small_neighbourhoods):
@@ -140,17 +141,17 @@ def test_better_start_and_gap_follow_the_objective_sense():
 
 
 def test_a_solver_that_finds_nothing_in_time_leaves_the_starting_plan(monkeypatch):
-    import planner.optimize as optimize
-    from planner.solvers import SolveResult
+    import planner.solving.optimize as optimize
+    from planner.solving.solvers import SolveResult
 
     sc = synth.fleet(1, 3, 4, seed=2)
     calls = []
 
-    def no_plan(prob, solver, time_limit_s, gap, msg, start=None):
+    def no_plan(prob, options=None, start=None, relax=False):
         calls.append(start)
         if len(calls) == 1:  # the compute solve: stopped before finding a plan
             return SolveResult("error", None, None, 0.0, "Time limit reached")
-        return run(prob, solver, time_limit_s, gap, msg, start=start)
+        return run(prob, options, start=start, relax=relax)
 
     monkeypatch.setattr(optimize, "run", no_plan)
     plan = planner.solve(sc)
@@ -166,8 +167,8 @@ def test_pruning_drops_exactly_the_purchases_a_plan_does_not_need():
     """By hand: a 40 kW hall, 4 racks of 20 kW ($1M): 2 need one 40 kW power unit ($500k).
     Offered the optimum plus a second, useless power unit and a CPU rack retired for
     nothing, pruning drops both ($600k) and keeps the racks and the unit they need."""
-    from planner.optimize import _plan
-    from planner.prune import prune_spend, spend_at
+    from planner.solving.prune import prune_spend, spend_at
+    from planner.solving.readback import plan_of as _plan
 
     data = {
         "name": "prune",
@@ -200,8 +201,8 @@ def test_pruning_drops_exactly_the_purchases_a_plan_does_not_need():
 
 
 def test_pruning_a_fleet_plan_keeps_its_compute_and_soundness():
-    from planner.optimize import _plan
-    from planner.prune import prune_spend, spend_at
+    from planner.solving.prune import prune_spend, spend_at
+    from planner.solving.readback import plan_of as _plan
 
     sc = synth.fleet(2, 3, 6, seed=5)
     m = build(sc)

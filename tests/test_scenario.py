@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 import planner
 from planner.cli import app
-from planner.units import to_unit
+from planner.scenario.units import to_unit
 
 CONFIGS = sorted((Path(__file__).resolve().parent.parent / "configs").glob("*.yaml"))
 

@@ -23,10 +23,10 @@ from test_plots import door_hall_plan  # noqa: E402
 from typer.testing import CliRunner  # noqa: E402
 
 import planner  # noqa: E402
-from planner import accounting as acc  # noqa: E402
 from planner import analysis as an  # noqa: E402
 from planner import plots  # noqa: E402
 from planner.cli import app  # noqa: E402
+from planner.plan import accounting as acc  # noqa: E402
 
 # -- a site of two small halls -------------------------------------------------------------
 #: rack positions per hall; h1 has facility water (rear doors, a CDU), h2 has none (sidecars)

@@ -19,7 +19,8 @@ import pandas as pd
 import pytest
 
 import planner
-from planner import accounting, solvers
+from planner.plan import accounting
+from planner.solving import solvers
 
 SOLVERS = ["highs", "cbc"]
 REL = 1e-6
@@ -321,11 +322,11 @@ def test_mip_gap_reaches_every_solver_call(monkeypatch, mip_gap):
     seen = []
     original = solvers.run
 
-    def spy(prob, solver, time_limit_s, gap, msg, start=None):
-        seen.append(gap)
-        return original(prob, solver, time_limit_s, gap, msg, start=start)
+    def spy(prob, options=None, start=None, relax=False):
+        seen.append(options.mip_gap)
+        return original(prob, options, start=start, relax=relax)
 
-    monkeypatch.setattr("planner.optimize.run", spy)
+    monkeypatch.setattr("planner.solving.optimize.run", spy)
     plan = planner.solve(scenario(AIR_RDHX), mip_gap=mip_gap)
     assert plan.status == "optimal"
     assert plan.verify() == []

@@ -143,10 +143,19 @@ def test_broken_points_are_recorded_and_the_sweep_finishes(tiny):
     assert pd.isna(infeasible["objective"]) and pd.isna(infeasible["gpus"])
 
 
-def test_an_exception_in_a_point_is_an_error_row(tiny):
-    table = planner.sweep(tiny, {"budget_usd_total": [None]}, solver="nope", progress=False)
+def test_an_exception_in_a_point_is_an_error_row(tiny, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("the solver broke")
+
+    monkeypatch.setattr("planner.sweeps.solve", broken)  # one point: solved in this process
+    table = planner.sweep(tiny, {"budget_usd_total": [None]}, progress=False)
     assert table.loc[0, "status"] == "error"
-    assert "unknown solver" in table.loc[0, "error"]
+    assert "the solver broke" in table.loc[0, "error"]
+
+
+def test_meaningless_options_are_refused_before_any_point(tiny):
+    with pytest.raises(ValueError, match="unknown solver"):
+        planner.sweep(tiny, {"budget_usd_total": [None]}, solver="nope", progress=False)
 
 
 def _dies_on_second_point(payload, overrides, options):

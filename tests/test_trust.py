@@ -16,9 +16,10 @@ import pytest
 from typer.testing import CliRunner
 
 import planner
-from planner import highs, solvers
+from planner import SolveOptions
 from planner.cli import app
 from planner.model import build
+from planner.solving import highs, solvers
 
 HERE = Path(__file__).parent / "regressions"
 
@@ -35,7 +36,7 @@ def tiny_problem(sense=pulp.LpMaximize) -> tuple[pulp.LpProblem, dict]:
 
 def test_a_run_is_optimal_only_with_values_that_achieve_it():
     prob, v = tiny_problem()
-    result = solvers.run(prob, "highs", mip_gap=0)
+    result = solvers.run(prob, SolveOptions(mip_gap=0))
     assert result.status == "optimal"
     assert result.objective == pytest.approx(11)
     assert result.bound == pytest.approx(11)
@@ -51,16 +52,16 @@ def test_values_that_miss_the_reported_objective_are_solved_again_without_the_st
     real = highs.run
     calls = []
 
-    def lying(arrays, time_limit_s, mip_gap, msg, x0, relax):
+    def lying(arrays, time_limit_s, mip_gap, msg, x0, relax, count):
         calls.append(x0)
-        raw = real(arrays, time_limit_s, mip_gap, msg, x0, relax)
+        raw = real(arrays, time_limit_s, mip_gap, msg, x0, relax, count)
         if x0 is not None:  # hand back the start, claiming the optimum
             raw.x = np.array(x0, dtype=float)
         return raw
 
     monkeypatch.setattr(highs, "run", lying)
     prob, v = tiny_problem()
-    result = solvers.run(prob, "highs", mip_gap=0, start={"x": 0, "y": 4})
+    result = solvers.run(prob, SolveOptions(mip_gap=0), start={"x": 0, "y": 4})
     assert len(calls) == 2 and calls[1] is None
     assert result.status == "optimal"
     assert result.objective == pytest.approx(11)
@@ -71,15 +72,15 @@ def test_values_that_miss_the_reported_objective_are_solved_again_without_the_st
 def test_values_that_break_a_row_are_never_a_plan(monkeypatch):
     real = highs.run
 
-    def broken(arrays, time_limit_s, mip_gap, msg, x0, relax):
-        raw = real(arrays, time_limit_s, mip_gap, msg, x0, relax)
+    def broken(arrays, time_limit_s, mip_gap, msg, x0, relax, count):
+        raw = real(arrays, time_limit_s, mip_gap, msg, x0, relax, count)
         raw.x = np.array([3.0, 4.0])  # x + y = 7 > 4
         raw.claimed = 17.0
         return raw
 
     monkeypatch.setattr(highs, "run", broken)
     prob, _ = tiny_problem()
-    result = solvers.run(prob, "highs", mip_gap=0)
+    result = solvers.run(prob, SolveOptions(mip_gap=0))
     assert result.status == "error"
     assert not result.has_solution
     assert "break the model" in result.message and "row c" in result.message
@@ -90,15 +91,15 @@ def test_a_gap_is_measured_from_what_the_values_achieve(monkeypatch):
     for is only feasible, with the gap those values have."""
     real = highs.run
 
-    def short(arrays, time_limit_s, mip_gap, msg, x0, relax):
-        raw = real(arrays, time_limit_s, mip_gap, msg, x0, relax)
+    def short(arrays, time_limit_s, mip_gap, msg, x0, relax, count):
+        raw = real(arrays, time_limit_s, mip_gap, msg, x0, relax, count)
         raw.x = np.array([2.0, 2.0])  # objective 10, bound 11
         raw.claimed = 10.0
         return raw
 
     monkeypatch.setattr(highs, "run", short)
     prob, _ = tiny_problem()
-    result = solvers.run(prob, "highs", mip_gap=1e-4)
+    result = solvers.run(prob, SolveOptions(mip_gap=1e-4))
     assert result.status == "feasible"
     assert result.objective == pytest.approx(10)
     assert result.gap == pytest.approx(0.1)
@@ -288,19 +289,19 @@ def test_a_time_limited_run_in_a_child_process_keeps_its_best_solution(monkeypat
     mat = solvers.matrix(m.prob)
     monkeypatch.setattr(highs, "GRACE_S", 0.0)
     began = time.perf_counter()
-    cut = highs.run_isolated(mat.arrays(), 1.5, 0.0, False, None, False)
+    cut = highs.run_isolated(mat.arrays(), 1.5, 0.0, False, None, False, 2)
     assert time.perf_counter() - began < 1.5 + 3.0  # the child's start-up counts too
     assert cut.x is not None and cut.word in ("stopped", "optimal")
     assert solvers.audit(mat, cut.x).feasible
     monkeypatch.setattr(highs, "ISOLATE_MIN_COLUMNS", 1)
-    result = solvers.run(m.prob, "highs", 2.0, 0.0)
+    result = solvers.run(m.prob, SolveOptions(time_limit_s=2.0, mip_gap=0.0))
     assert result.has_solution and result.status == "feasible"
     assert solvers.audit(mat, np.array([v.varValue for v in mat.variables])).feasible
 
 
 def test_an_empty_model_needs_no_solver():
     prob = pulp.LpProblem("empty", pulp.LpMaximize)
-    result = solvers.run(prob, "cbc")
+    result = solvers.run(prob, SolveOptions(solver="cbc"))
     assert result.status == "optimal" and result.objective == 0.0
     m = build(planner.load_scenario(HERE / "cbc_no_compute.yaml"))
-    assert solvers.run(m.prob, "cbc", mip_gap=0).status == "optimal"
+    assert solvers.run(m.prob, SolveOptions(solver="cbc", mip_gap=0)).status == "optimal"

@@ -1,8 +1,0 @@
-"""The child process of a time-limited HiGHS run (see :mod:`planner.highs`)."""
-
-import sys
-
-from planner.highs import _child_main
-
-if __name__ == "__main__":
-    _child_main(int(sys.argv[1]))

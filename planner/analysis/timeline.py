@@ -1,0 +1,69 @@
+"""What operates per period: racks, GPUs and PFLOPS, retrofits as they complete, spend
+against budget."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from ..plan import Plan
+
+
+@dataclass
+class Timeline:
+    """The tables behind a build-out timeline (see :func:`timeline`)."""
+
+    #: ``period, period_index, site, hall, rack_type, racks, gpus, pflops``
+    operating: pd.DataFrame
+    #: ``period, period_index, site, hall, option, kind, units_added, units, capacity_added``
+    #: (capacity in the kind's unit); one row per retrofit that completes in a period
+    retrofits: pd.DataFrame
+    #: ``period, period_index, racks_usd, retrofits_usd, retirements_usd, total_usd,
+    #: budget_usd``
+    spend: pd.DataFrame
+    periods: list[str]
+    scenario_name: str
+
+
+def timeline(plan: Plan) -> Timeline:
+    """Racks, GPUs and PFLOPS operating per period by site, hall and rack type; retrofit
+    units by the period they complete (are first installed); spend against budget."""
+    if not plan.has_plan:
+        raise ValueError(f"the plan has no decisions (status {plan.status})")
+    sc = plan.scenario
+    order = {p: i for i, p in enumerate(sc.periods)}
+    racks = {r.name: r for r in sc.rack_types}
+    op = (
+        plan.racks.groupby(["period", "site", "hall", "rack_type"], sort=False)["count"]
+        .sum()
+        .reset_index()
+        .rename(columns={"count": "racks"})
+    )
+    op["racks"] = op["racks"].astype(int)
+    op["gpus"] = [racks[r].gpus * n for r, n in zip(op["rack_type"], op["racks"], strict=True)]
+    op["pflops"] = [racks[r].pflops * n for r, n in zip(op["rack_type"], op["racks"], strict=True)]
+    op.insert(1, "period_index", op["period"].map(order).astype(int))
+    op = op.sort_values(["period_index", "site", "hall", "rack_type"]).reset_index(drop=True)
+
+    options = {o.name: o for o in sc.retrofits}
+    rf = plan.retrofits[plan.retrofits["added"] > 0]
+    ret = pd.DataFrame(
+        {
+            "period": rf["period"],
+            "period_index": rf["period"].map(order).astype(int),
+            "site": rf["site"],
+            "hall": rf["hall"],
+            "option": rf["option"],
+            "kind": rf["kind"],
+            "units_added": rf["added"].astype(int),
+            "units": rf["units"].astype(int),
+            "capacity_added": [
+                options[o].capacity * n for o, n in zip(rf["option"], rf["added"], strict=True)
+            ],
+        }
+    )
+    ret = ret.sort_values(["period_index", "site", "hall", "option"]).reset_index(drop=True)
+    spend = plan.spend.copy()
+    spend.insert(1, "period_index", spend["period"].map(order).astype(int))
+    return Timeline(op, ret, spend, list(sc.periods), sc.name)

@@ -1,0 +1,196 @@
+"""``planner plot KIND CONFIG``: draw one picture of a scenario or a plan file as a PNG."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..plan.files import write_file
+from ..solving import SolverUnavailable
+from ..solving import solve as solve_scenario
+from .common import (
+    EXIT_INFEASIBLE,
+    EXIT_INVALID,
+    EXIT_NO_PLAN,
+    GapOption,
+    PlotKind,
+    Sets,
+    Solver,
+    SolverOption,
+    TimeLimitPerSolve,
+    _agg,
+    _fail,
+    _load,
+    _numbers,
+    _plan_file,
+    _report_infeasible,
+    _with_sets,
+    app,
+    err,
+    guarded,
+    out,
+)
+
+
+@app.command()
+@guarded
+def plot(
+    kind: Annotated[PlotKind, typer.Argument(help="Which plot to draw.", show_default=False)],
+    config: Annotated[
+        Path,
+        typer.Argument(
+            help="Scenario file (YAML or JSON; solved as needed) or a plan.json from "
+            "'planner solve'.",
+            show_default=False,
+        ),
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="PNG file [default: out/<config name>/<kind>.png].", show_default=False
+        ),
+    ] = None,
+    hall: Annotated[
+        str | None,
+        typer.Option(help="feasible: hall name (or site/hall) [default: first fitting hall]."),
+    ] = None,
+    site: Annotated[
+        str | None,
+        typer.Option(
+            help="feasible: a site: racks summed over its halls (instead of --hall).",
+            show_default=False,
+        ),
+    ] = None,
+    racks: Annotated[
+        str | None,
+        typer.Option(
+            help="feasible: two rack types 'A,B' for the x and y axes.", show_default=False
+        ),
+    ] = None,
+    period: Annotated[
+        str | None,
+        typer.Option(help="feasible, utilisation: period label [default: last / all]."),
+    ] = None,
+    budgets: Annotated[
+        str | None,
+        typer.Option(
+            help="frontier, bandwidth: budgets in USD, comma-separated [frontier default: "
+            "--points budgets up to the optimal spend; bandwidth default: the scenario's].",
+            show_default=False,
+        ),
+    ] = None,
+    budget_mode: Annotated[
+        str,
+        typer.Option(help="How a budget applies: 'total' (cap on all spend) or 'per_period'."),
+    ] = "total",
+    targets: Annotated[
+        str | None,
+        typer.Option(help="frontier of a min_cost scenario: GPU targets, comma-separated."),
+    ] = None,
+    points: Annotated[
+        int, typer.Option(min=2, max=50, help="frontier: number of default budgets or targets.")
+    ] = 5,
+    multiples: Annotated[
+        str, typer.Option(help="bandwidth: network multiples, comma-separated.")
+    ] = "24,26,28,30,32",
+    rack_type: Annotated[
+        str | None,
+        typer.Option(
+            help="bandwidth: rack type whose network multiple varies.", show_default=False
+        ),
+    ] = None,
+    pro_rata: Annotated[
+        bool, typer.Option("--pro-rata", help="bandwidth: scale other rack types pro rata.")
+    ] = False,
+    metric: Annotated[str, typer.Option(help="timeline: 'gpus' or 'pflops'.")] = "gpus",
+    by: Annotated[str, typer.Option(help="timeline: stack by 'rack_type', 'hall' or 'site'.")] = (
+        "rack_type"
+    ),
+    solver: SolverOption = Solver.highs,
+    time_limit: TimeLimitPerSolve = None,
+    gap: GapOption = 1e-4,
+    sets: Sets = None,
+) -> None:
+    """Draw one plot of a scenario (solving it as needed) as a PNG: feasible build-outs of
+    two rack types in a hall or a site, compute-cost frontier, build-out timeline, utilisation heat
+    map or bandwidth sensitivity."""
+    plan = None if sets else _plan_file(config)
+    scenario = plan.scenario if plan is not None else _with_sets(config, _load(config), sets)
+    opts = dict(solver=solver.value, time_limit_s=time_limit, mip_gap=gap)
+    budget_values = _numbers(budgets, "--budgets")
+    target_values = _numbers(targets, "--targets")
+    multiple_values = _numbers(multiples, "--multiples")
+    pair = None
+    if racks is not None:
+        pair = [r.strip() for r in racks.split(",")]
+        if len(pair) != 2 or not all(pair):
+            _fail(f"--racks: expected two rack types 'A,B', got {racks!r}")
+            raise typer.Exit(EXIT_INVALID)
+    if budget_mode not in ("total", "per_period"):
+        _fail("--budget-mode: expected 'total' or 'per_period'")
+        raise typer.Exit(EXIT_INVALID)
+    needs_plan = kind in (PlotKind.feasible, PlotKind.timeline, PlotKind.utilisation)
+    if plan is None and (needs_plan or (kind == PlotKind.frontier and budget_values is None)):
+        try:
+            with err.status(f"Solving {scenario.name} with {solver.value}...", spinner="dots"):
+                plan = solve_scenario(scenario, **opts)
+        except SolverUnavailable as exc:
+            _fail(f"{exc}")
+            raise typer.Exit(EXIT_NO_PLAN) from None
+        if plan.status == "infeasible":
+            _report_infeasible(config, plan)
+            raise typer.Exit(EXIT_INFEASIBLE)
+        if not plan.has_plan:
+            _fail(f"{config}: no plan", f"{plan.message}")
+            raise typer.Exit(EXIT_NO_PLAN)
+    if kind == PlotKind.timeline and scenario.n_periods == 1:
+        out.print("The scenario has one period: the timeline shows a single bar.")
+    _agg()
+    import matplotlib.pyplot as plt
+
+    from .. import plots
+
+    try:
+        with err.status(f"Drawing {kind.value}...", spinner="dots"):
+            if kind == PlotKind.feasible:
+                a, b = pair if pair else (None, None)
+                ax = plots.feasible_region(plan, hall, a, b, period, site=site, **opts)
+            elif kind == PlotKind.frontier:
+                source = plan if plan is not None else scenario
+                ax = plots.frontier(
+                    source,
+                    budget_values,
+                    targets=target_values,
+                    mode=budget_mode,
+                    points=points,
+                    **opts,
+                )
+            elif kind == PlotKind.timeline:
+                ax = plots.timeline(plan, metric=metric, by=by)
+            elif kind == PlotKind.utilisation:
+                ax = plots.utilisation(plan, period=period)
+            else:
+                ax = plots.bandwidth_sensitivity(
+                    scenario,
+                    multiple_values,
+                    budget_values,
+                    rack_type,
+                    mode=budget_mode,
+                    pro_rata=pro_rata,
+                    **opts,
+                )
+    except ValueError as exc:  # an unknown hall, rack type or period, or a bad choice
+        _fail(f"{config}: cannot draw {kind.value}", f"{exc}")
+        raise typer.Exit(EXIT_INVALID) from None
+    except SolverUnavailable as exc:
+        _fail(f"{exc}")
+        raise typer.Exit(EXIT_NO_PLAN) from None
+    stem = config.parent.name if config.name == "plan.json" else config.stem
+    path = output if output is not None else Path("out") / stem / f"{kind.value}.png"
+    try:
+        write_file(path, lambda temp: ax.figure.savefig(temp, dpi=150, format="png"))
+    finally:
+        plt.close(ax.figure)
+    out.print(f"Wrote {path}", highlight=False)

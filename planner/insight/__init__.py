@@ -1,0 +1,7 @@
+"""What a plan means: why it is what it is (binding limits, what one more retrofit unit is
+worth, shadow prices) and what differs between two plans."""
+
+from .compare import compare_plans
+from .explain import Explanation, explain, marginal_values, shadow_prices
+
+__all__ = ["Explanation", "compare_plans", "explain", "marginal_values", "shadow_prices"]

@@ -1,0 +1,348 @@
+"""Explain a plan: which limits bind, what one more unit of a retrofit is worth, and why a
+scenario has no plan."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from ..model import MONEY, Gift, Index, build
+from ..plan.binding import binding
+from ..scenario import CAPACITY_UNIT
+from ..solving import SolveOptions, run
+from ..solving.options import EXACT
+
+# -- marginal values by re-solving -----------------------------------------------------------
+#: which utilisation resource each retrofit kind relieves (for screening candidates)
+RELIEVES = {
+    "power": ("power",),
+    "air_cooling": ("room_air",),
+    "cdu": ("liquid_cdu", "room_air"),
+    "aalc": ("liquid_aalc",),
+    "rdhx": ("rdhx_doors", "room_air"),
+    "fabric": ("network",),
+    "floor": (),
+    "site_water": ("facility_water",),
+    "site_feed": ("feed",),
+}
+
+MARGINAL_COLUMNS = [
+    "option",
+    "kind",
+    "site",
+    "hall",
+    "period",
+    "gain",
+    "gain_unit",
+    "price_usd",
+    "price_buys",
+    "worth_price",
+    "exact",
+]
+
+
+def _objective(sc, gifts, options: SolveOptions, start=None):
+    """``(objective, proven, values)``: the scenario's primary objective (PFLOPS-periods or
+    USD) with gifted units, whether it is proven within the gap, and the variables' values.
+    ``start``: a solution without gifts, feasible with them too (a gift may go unused),
+    to warm-start HiGHS."""
+    m = build(sc, gifts=gifts)
+    result = run(m.prob, options, start=start)
+    if not result.has_solution:
+        return None, False, None
+    value = result.objective if sc.objective == "max_compute" else result.objective * MONEY
+    values = {v.name: v.varValue for v in m.prob.variables()}
+    return value, result.status == "optimal", values
+
+
+def _with_more_budget(sc, period: int, usd: float):
+    """The scenario with ``usd`` more budget in one period (and in the total cap)."""
+    data = sc.model_dump()
+    budgets = sc.budgets()
+    if budgets[period] is None and sc.budget_usd_total is None:
+        return None  # money is not what limits this period
+    if budgets[period] is not None:
+        budgets[period] += usd
+        data["budget_usd_per_period"] = budgets
+    if sc.budget_usd_total is not None:
+        data["budget_usd_total"] = sc.budget_usd_total + usd
+    return type(sc).model_validate(data)
+
+
+def _clean(change: float, base: float) -> float:
+    """A change in objective, with solver noise (below 1e-9 of the base) set to 0."""
+    return 0.0 if abs(change) <= 1e-9 * max(1.0, abs(base)) else change
+
+
+def candidates(plan, which: str = "binding") -> list:
+    """(Gift, site name, hall name) to value. ``which="all"``: every option in every hall
+    (or site) where it may be installed, from every period it can arrive; ``"binding"``: only
+    options that relieve a limit that binds in that hall (or site) in that period or later,
+    from the first such period."""
+
+    sc = plan.scenario
+    idx = Index.of(sc)
+    bound = set()
+    if which == "binding":
+        for row in binding(plan).itertuples(index=False):
+            bound.add((row.site, row.hall, row.resource, row.period))
+    order = {p: t for t, p in enumerate(sc.periods)}
+    found = []
+
+    def first_binding(site, hall, kind, lead):
+        times = [
+            order[p]
+            for (s, h, res, p) in bound
+            if s == site and h == hall and res in RELIEVES[kind] and order[p] >= lead
+        ]
+        return min(times) if times else None
+
+    places = [
+        (h, None, site.name, hall.name, idx.hall_options[h])
+        for h, (_, site, hall) in enumerate(idx.halls)
+    ]
+    places += [(None, s, site.name, "", idx.site_options) for s, site in enumerate(sc.sites)]
+    for h, s, site_name, hall_name, options in places:
+        for o in options:
+            opt = sc.retrofits[o]
+            if which == "all":
+                periods = range(opt.lead_periods, sc.n_periods)
+            else:
+                t = first_binding(site_name, hall_name, opt.kind, opt.lead_periods)
+                periods = [] if t is None else [t]
+            for t in periods:
+                found.append((Gift(o, t, hall=h, site=s), site_name, hall_name))
+    return found
+
+
+def marginal_values(
+    plan,
+    which: str = "binding",
+    options: SolveOptions | None = None,
+    progress=None,
+    **fields: Any,
+) -> pd.DataFrame:
+    """What one more unit of a retrofit option, at no cost, is worth: found by re-solving.
+
+    For each candidate (see :func:`candidates`), the scenario is solved again with one unit of
+    the option offered free in that hall (or site) from that period on (the plan may use it
+    or not), and ``gain`` is the rise in the objective (PFLOPS-periods for ``max_compute``)
+    or the fall in cost (USD for ``min_cost``) over a solve without it. ``price_buys`` is what
+    the option's price buys instead: for ``max_compute``, the compute gained by that much
+    more budget in the same period (0 where money does not limit; NaN where there is no
+    budget at all); for ``min_cost``, the price itself. ``worth_price`` is ``gain >
+    price_buys``. ``exact`` is False when a solve stopped short of the gap.
+
+    Each solve takes seconds on a fleet; ``which="binding"`` keeps the count to the options
+    that relieve a binding limit. ``progress(done, total)`` is called after each solve.
+    The solves are exact by default (:data:`~planner.solving.options.EXACT`); ``options``
+    or keywords (``time_limit_s=30``) change that.
+    """
+    opts = SolveOptions.of(options or EXACT, **fields)
+    sc = plan.scenario
+    todo = candidates(plan, which)
+    base, base_exact, start = _objective(sc, (), opts)
+    if base is None:
+        return pd.DataFrame(columns=MARGINAL_COLUMNS)
+    sign = 1.0 if sc.objective == "max_compute" else -1.0
+    money: dict = {}
+    rows = []
+    for done, (gift, site_name, hall_name) in enumerate(todo, start=1):
+        opt = sc.retrofits[gift.option]
+        value, exact, _ = _objective(sc, (gift,), opts, start)
+        gain = _clean(sign * (value - base), base) if value is not None else math.nan
+        if sc.objective == "min_cost":
+            buys = opt.cost_usd
+        else:
+            key = (gift.period, opt.cost_usd)
+            if key not in money:
+                richer = _with_more_budget(sc, gift.period, opt.cost_usd)
+                if richer is None:
+                    money[key] = (math.nan, True)
+                else:
+                    more, more_exact, _ = _objective(richer, (), opts, start)
+                    money[key] = (_clean(more - base, base), more_exact)
+            buys, buys_exact = money[key]
+            exact = exact and buys_exact
+        worth = bool(gain > (0.0 if math.isnan(buys) else buys) + 1e-9)
+        rows.append(
+            (
+                opt.name,
+                opt.kind,
+                site_name,
+                hall_name,
+                sc.periods[gift.period],
+                gain,
+                "PFLOPS-periods" if sc.objective == "max_compute" else "USD",
+                opt.cost_usd,
+                buys,
+                worth,
+                exact and base_exact,
+            )
+        )
+        if progress is not None:
+            progress(done, len(todo))
+    out = pd.DataFrame(rows, columns=MARGINAL_COLUMNS)
+    return out.sort_values("gain", ascending=False, kind="stable").reset_index(drop=True)
+
+
+# -- LP shadow prices ---------------------------------------------------------------------------
+SHADOW_COLUMNS = ["rule", "site", "hall", "period", "unit", "shadow_price", "price_unit"]
+
+
+def shadow_prices(plan, options: SolveOptions | None = None) -> pd.DataFrame:
+    """LP shadow prices of the capacity rules, with the plan's retrofit units, retirements and
+    floor fixed and rack counts relaxed to continuous.
+
+    Each is the change in the objective per unit more of the limit (PFLOPS-periods per kW,
+    per Gbps, per position, per USD of budget; or USD per unit for ``min_cost``) in that
+    linear program around the plan: a local, continuous reading, not what a whole extra
+    retrofit unit buys (see :func:`marginal_values`). Rules with a zero price are left out.
+    """
+    import pulp
+
+    sc = plan.scenario
+    if not plan.has_plan:
+        return pd.DataFrame(columns=SHADOW_COLUMNS)
+    m = build(sc)
+    fixed = _decision_values(plan, m)
+    for var in m.prob.variables():  # an LP: HiGHS gives no duals for a MIP
+        if var.name in fixed:
+            var.lowBound = var.upBound = fixed[var.name]
+        var.cat = pulp.LpContinuous
+    result = run(m.prob, SolveOptions.of(options, time_limit_s=None))  # an LP: fast
+    if not result.has_solution:
+        return pd.DataFrame(columns=SHADOW_COLUMNS)
+    idx = m.index
+    per = "PFLOPS-periods" if sc.objective == "max_compute" else "USD"
+    rows = []
+    for name, limit in m.limits.items():
+        pi = m.rows[name].pi
+        if pi is None or abs(pi) < 1e-9:
+            continue
+        value = abs(pi)  # a limit loosened never hurts: report the gain per unit
+        unit = limit.unit
+        if unit == "USD":
+            value /= MONEY  # the model's money unit is USD 1e6
+        if sc.objective == "min_cost":
+            value *= MONEY
+        site = sc.sites[limit.site].name if limit.site is not None else ""
+        hall = idx.halls[limit.hall][2].name if limit.hall is not None else ""
+        period = sc.periods[limit.period] if limit.period is not None else ""
+        each = {"positions": "position", "GPUs": "GPU"}.get(unit, unit)
+        rows.append((limit.rule, site, hall, period, unit, value, f"{per} per {each}"))
+    return pd.DataFrame(rows, columns=SHADOW_COLUMNS)
+
+
+def _decision_values(plan, m) -> dict:
+    """Variable name -> value of the plan's retrofit units, retirements (fixed decisions)."""
+    sc, idx = plan.scenario, m.index
+    hall_index = {(site.name, hall.name): h for h, (_, site, hall) in enumerate(idx.halls)}
+    site_index = {site.name: s for s, site in enumerate(sc.sites)}
+    option_index = {o.name: i for i, o in enumerate(sc.retrofits)}
+    period_index = {p: t for t, p in enumerate(sc.periods)}
+    fixed = {var.name: 0.0 for var in list(m.u.values()) + list(m.w.values())}
+    fixed.update({var.name: 0.0 for var in m.x.values()})
+    for row in plan.retrofits.itertuples(index=False):
+        t, o = period_index[row.period], option_index[row.option]
+        if row.hall:
+            var = m.u.get((hall_index[row.site, row.hall], o, t))
+        else:
+            var = m.w.get((site_index[row.site], o, t))
+        if var is not None:
+            fixed[var.name] = float(row.units)
+    for row in plan.halls.itertuples(index=False):
+        var = m.x.get((hall_index[row.site, row.hall], period_index[row.period]))
+        if var is not None:
+            fixed[var.name] = float(row.cpu_racks_retired)
+    return fixed
+
+
+# -- all of it ------------------------------------------------------------------------------
+@dataclass
+class Explanation:
+    """Why a plan is what it is.
+
+    Attributes
+    ----------
+    binding : DataFrame
+        Limits that bind, see :func:`binding`.
+    marginal_values : DataFrame
+        What one more retrofit unit at no cost is worth, by re-solving, see
+        :func:`marginal_values`.
+    shadow_prices : DataFrame
+        LP shadow prices of the limits with the plan's retrofits fixed and rack counts
+        relaxed (a linear reading around the plan), see :func:`shadow_prices`.
+    """
+
+    plan: object
+    binding: pd.DataFrame
+    marginal_values: pd.DataFrame
+    shadow_prices: pd.DataFrame
+
+    def findings(self, top: int = 8) -> list[str]:
+        """The most useful facts, as sentences."""
+        sc = self.plan.scenario
+        out = []
+        for row in self.marginal_values.head(top).itertuples(index=False):
+            if row.gain <= 0:
+                continue
+            opt = next(o for o in sc.retrofits if o.name == row.option)
+            where = f"hall {row.hall}" if row.hall else f"site {row.site}"
+            gain = (
+                f"adds {row.gain:,.6g} {row.gain_unit}"
+                if sc.objective == "max_compute"
+                else f"saves ${row.gain:,.0f}"
+            )
+            sentence = (
+                f"One more {_capacity(opt)} {opt.name} in {where} from {row.period} "
+                f"{gain}; it costs ${row.price_usd:,.0f}"
+            )
+            if sc.objective == "max_compute" and not math.isnan(row.price_buys):
+                sentence += (
+                    f", and that money as budget in {row.period} would add {row.price_buys:,.6g}"
+                )
+            verdict = "worth its price" if row.worth_price else "not worth its price"
+            out.append(f"{sentence}: {verdict}.")
+        counts = self.binding.groupby(["resource"]).size().sort_values(ascending=False)
+        for resource, n in counts.head(4).items():
+            places = self.binding[self.binding["resource"] == resource]
+            first = places.iloc[0]
+            where = first.hall or first.site or "the fleet"
+            out.append(
+                f"{resource.replace('_', ' ')} binds {n} time(s), first in {where} "
+                f"{first.period}".rstrip()
+                + "."
+            )
+        return out
+
+
+def _capacity(opt) -> str:
+
+    unit = {"kW": "kW", "Gbps": "Gbps", "kg": "kg/position"}[CAPACITY_UNIT[opt.kind]]
+    if unit == "kW" and opt.capacity >= 1000:
+        return f"{opt.capacity / 1000:g} MW"
+    if unit == "Gbps" and opt.capacity >= 1000:
+        return f"{opt.capacity / 1000:g} Tbps"
+    return f"{opt.capacity:g} {unit}"
+
+
+def explain(
+    plan,
+    which: str = "binding",
+    options: SolveOptions | None = None,
+    progress=None,
+    **fields: Any,
+) -> Explanation:
+    """Binding limits, marginal values and shadow prices of a plan (exact solves unless
+    ``options`` or keywords say otherwise)."""
+    opts = SolveOptions.of(options or EXACT, **fields)
+    return Explanation(
+        plan,
+        binding(plan),
+        marginal_values(plan, which, opts, progress),
+        shadow_prices(plan, opts),
+    )

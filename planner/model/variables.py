@@ -1,0 +1,73 @@
+"""The decision variables of the retrofit MILP (see :mod:`planner.model.core` for the
+symbols), and the variables of gifted units used to value retrofits."""
+
+from __future__ import annotations
+
+import pulp
+
+from .core import RetrofitModel
+
+
+def add_variables(m: RetrofitModel) -> None:
+    """Create every decision, none before its ``lead_periods`` index.
+
+    Upper bounds: racks by positions, units by ``max_units`` (floor: one unit of each
+    option), retirements by the CPU rack count.
+    """
+    sc, idx, prob = m.scenario, m.index, m.prob
+    integer = pulp.LpInteger
+    for h, (_, _, hall) in enumerate(idx.halls):
+        for r in idx.racks[h]:
+            rack = sc.rack_types[r]
+            cap = hall.positions // rack.positions
+            for t in range(rack.lead_periods, sc.n_periods):
+                m.n[h, r, t] = prob.add_variable(f"n_{h}_{r}_{t}", 0, cap, integer)
+                if rack.cooling == "air":
+                    for o in idx.rdhx_for(h, rack):
+                        if t >= sc.retrofits[o].lead_periods:
+                            z = prob.add_variable(f"z_{h}_{r}_{o}_{t}", 0, cap, integer)
+                            m.z[h, r, o, t] = z
+                            m.z_at[h, t].append((r, o, z))
+        for o in idx.hall_options[h]:
+            opt = sc.retrofits[o]
+            ub = opt.max_units
+            if opt.kind == "floor":  # units do not stack: at most one of each floor option
+                ub = 1 if ub is None else min(ub, 1)
+            if opt.positions:
+                by_space = hall.positions // opt.positions
+                ub = by_space if ub is None else min(ub, by_space)
+            for t in range(opt.lead_periods, sc.n_periods):
+                m.u[h, o, t] = prob.add_variable(f"u_{h}_{o}_{t}", 0, ub, integer)
+        cpu = hall.cpu_racks
+        if cpu is not None and cpu.count > 0 and cpu.retire_cost_usd is not None:
+            for t in m.periods:
+                m.x[h, t] = prob.add_variable(f"x_{h}_{t}", 0, cpu.count, integer)
+        if any(sc.rack_types[r].cooling == "liquid" for r in idx.racks[h]):
+            for t in m.periods:
+                if idx.options(h, "cdu"):
+                    m.qc[h, t] = prob.add_variable(f"qc_{h}_{t}", 0, None)
+                if idx.options(h, "aalc"):
+                    m.qa[h, t] = prob.add_variable(f"qa_{h}_{t}", 0, None)
+    for s in range(len(sc.sites)):
+        for o in idx.site_options:
+            opt = sc.retrofits[o]
+            for t in range(opt.lead_periods, sc.n_periods):
+                m.w[s, o, t] = prob.add_variable(f"w_{s}_{o}_{t}", 0, opt.max_units, integer)
+
+
+def add_gifts(m: RetrofitModel) -> None:
+    """Gifted units: a Gift of option o from period t0 is a binary ``g`` (taken or not), with
+    ``u[h,o,t] >= g`` for ``t >= t0``, one more unit than ``max_units`` allows, and its price
+    ``cost[o] g`` taken off the spend of t0 by :func:`add_budget`: a unit at no cost that the
+    plan may use."""
+    for i, gift in enumerate(m.gifts):
+        store, where = (m.u, gift.hall) if gift.hall is not None else (m.w, gift.site)
+        g = m.prob.add_variable(f"g_{i}", 0, 1, pulp.LpInteger)
+        m.gift_vars.append((gift, g))
+        for t in range(gift.period, m.scenario.n_periods):
+            var = store.get((where, gift.option, t))
+            if var is None:
+                raise ValueError(f"{gift} names an option that cannot be installed there")
+            if var.upBound is not None:
+                var.upBound += 1
+            m.add([(var, 1.0), (g, -1.0)], pulp.LpConstraintGE, 0.0, f"gift_{i}_{t}")

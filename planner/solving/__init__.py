@@ -1,0 +1,27 @@
+"""Solving a scenario: from its model to a checked plan.
+
+* :mod:`.options`: :class:`SolveOptions` (solver, time limit, gap, threads) and deadlines;
+* :mod:`.highs` and :mod:`.solvers`: running HiGHS or CBC and checking what they hand back;
+* :mod:`.starts`: where a search starts (the rule-of-thumb plan, the LP relaxation);
+* :mod:`.prune`: least spend for a plan's racks when time is short;
+* :mod:`.diagnose`: why a scenario has no plan;
+* :mod:`.optimize`: :func:`solve`; :mod:`.readback`: its decisions as a Plan.
+"""
+
+from .diagnose import diagnose
+from .highs import SolverUnavailable
+from .optimize import solve
+from .options import SOLVERS, Deadline, SolveOptions
+from .solvers import SolveResult, SolverFailed, run
+
+__all__ = [
+    "SOLVERS",
+    "Deadline",
+    "SolveOptions",
+    "SolveResult",
+    "SolverFailed",
+    "SolverUnavailable",
+    "diagnose",
+    "run",
+    "solve",
+]

@@ -1,0 +1,215 @@
+"""``planner.solve``: build the MILP, solve it, and read the decisions back as a Plan."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pulp
+
+from ..model import RetrofitModel, build, total_spend
+from ..plan import Plan
+from ..scenario import Scenario, load_scenario, revalidate
+from .diagnose import diagnose
+from .options import Deadline, SolveOptions
+from .prune import prune_spend
+from .readback import plan_of, values_of
+from .solvers import SolveResult, run
+from .starts import better, gap_to_bound, greedy_start, neighbourhood_start, objective_at
+
+TIE_BREAK_GAP_SHARE = 0.01  # the spend tie-break is solved to this share of mip_gap
+TIE_BREAK_TIME_SHARE = 0.05  # and keeps this share of a time limit left after the starts
+GREEDY_TIME_SHARE = 0.5  # the rule-of-thumb start may use at most this share of a time limit
+
+
+def as_scenario(scenario: Scenario | str | Path) -> Scenario:
+    """The scenario to solve: a file is loaded; a Scenario object is validated again,
+    since it may have been changed in place after it was loaded (``ScenarioError`` with
+    the paths of its problems)."""
+    if isinstance(scenario, Scenario):
+        return revalidate(scenario)
+    if isinstance(scenario, str | Path):
+        return load_scenario(scenario)
+    raise TypeError(f"expected a Scenario or a scenario file, not {type(scenario).__name__}")
+
+
+def solve(
+    scenario: Scenario | str | Path, options: SolveOptions | None = None, **fields: Any
+) -> Plan:
+    """Find the best plan for a scenario.
+
+    ``max_compute`` is solved lexicographically: first the most PFLOPS-periods, then, with
+    compute held at that value, the least total spend. ``min_cost`` is one solve.
+    How it is solved is ``options`` (:class:`~planner.solving.options.SolveOptions`), or
+    its fields as keywords: ``solver="highs"|"cbc"``, ``time_limit_s`` (bounds the whole
+    call, starting plans included; a solve stopped by it returns its best plan with status
+    ``"feasible"`` and the gap), ``mip_gap`` (the relative gap at which the solver may
+    stop, default 1e-4), ``threads``, ``msg``.
+
+    The search starts from the better of the rule-of-thumb plan and, for large models, a
+    plan found near the LP relaxation (:mod:`planner.solving.starts`); the relaxation's optimum
+    then also bounds the gap, and a start already within ``mip_gap`` of it is final. What
+    each solver run hands back is checked by :func:`planner.solving.solvers.run` before it is
+    believed (see docs/model.md, "How a plan is checked").
+    """
+    opts = SolveOptions.of(options, **fields)
+    solver, time_limit_s = opts.solver, opts.time_limit_s
+    clock = Deadline(time_limit_s)
+    sc = as_scenario(scenario)
+    start = time.perf_counter()
+    m = build(sc)
+    built = time.perf_counter()
+
+    first = _first_solve(m, opts, clock)
+    plan_meta = dict(solver=solver, build_seconds=built - start)
+    if not first.has_solution:
+        message = {
+            "infeasible": "no plan satisfies every rule of this scenario: GPU targets, "
+            "budgets, lead times or CPU racks that cannot be retired are the usual causes",
+            "unbounded": "the objective is unbounded: a cost or capacity is missing",
+        }.get(first.status, f"no plan found ({first.message or 'solver error'})")
+        if first.status == "error" and time_limit_s is not None and clock.expired():
+            message = f"no plan found within the time limit of {time_limit_s:g} s"
+        status = "infeasible" if first.status == "infeasible" else "error"
+        diagnosis = None
+        if status == "infeasible" and not clock.expired():
+            diagnosis = diagnose(sc, opts.replace(time_limit_s=clock.limit()))
+            if len(diagnosis):
+                message = "no plan satisfies every rule of this scenario; it would need: " + (
+                    "; ".join(diagnosis["message"])
+                )
+        seconds = time.perf_counter() - built
+        return Plan(
+            sc, status, message=message, solve_seconds=seconds, diagnosis=diagnosis, **plan_meta
+        )
+
+    values = values_of(m)
+    status, gap, message = first.status, first.gap, _said(first)
+    first_took = time.perf_counter() - built
+    if sc.objective == "max_compute":
+        values, status, message = _least_spend(m, values, first, first_took, clock, opts, message)
+    elif first.status != "optimal":  # min_cost stopped early: drop what its racks do not need
+        values, saved = prune_spend(m, values, clock.at)
+        if saved:
+            message = _joined(message, f"purchases the plan does not need dropped (${saved:,.0f})")
+    seconds = time.perf_counter() - built
+    return plan_of(m, values, status, gap, message, seconds, **plan_meta)
+
+
+def _said(result: SolveResult) -> str:
+    """A run's message with what the checks of its values found."""
+    return "; ".join([result.message, *result.notes]) if result.notes else result.message
+
+
+def _least_spend(m, values, first, first_took, clock, opts: SolveOptions, message: str):
+    """The least-spend tie-break of ``max_compute``: ``(values, status, message)``.
+
+    With compute held at the first solve's value, the least total spend: exactly, by the
+    MILP, when there is no time limit or the first solve proved its optimum with time to
+    spare (at least twice what it took); otherwise, or after a tie-break that stops early,
+    by dropping every purchase the plan's racks do not need (:func:`planner.solving.prune.
+    prune_spend`): a sound plan with the same compute, whose spend may not be the least.
+    """
+    status = first.status
+    left = clock.remaining()
+    exact = left is None or (first.status == "optimal" and left >= 2 * first_took)
+    if exact:
+        best = first.objective
+        if m.compute.items():
+            m.prob.addConstraint(
+                pulp.LpConstraint(
+                    m.compute, pulp.LpConstraintGE, "keep_compute", best - _compute_slack(m, best)
+                )
+            )
+        m.prob.sense = pulp.LpMinimize
+        m.prob.setObjective(total_spend(m))
+        # a relative gap on spend would let junk purchases through (1e-4 of $1.5B is $150k)
+        tie_break = opts.replace(
+            time_limit_s=clock.limit(), mip_gap=opts.mip_gap * TIE_BREAK_GAP_SHARE
+        )
+        second = run(m.prob, tie_break, start=values)
+        if second.has_solution:
+            values = values_of(m)
+            if second.notes:
+                message = _joined(message, "least-spend tie-break: " + "; ".join(second.notes))
+            if second.status == "optimal":
+                return values, status, message
+        why = "stopped early" if second.has_solution else "found no plan in time"
+        message = _joined(message, f"least-spend tie-break {why}: spend may not be the least")
+    else:
+        message = _joined(
+            message, "no time for the exact least-spend tie-break: spend may not be the least"
+        )
+    values, saved = prune_spend(m, values, clock.at)
+    if saved:
+        message = _joined(message, f"purchases the racks do not need dropped (${saved:,.0f})")
+    return values, "feasible", message
+
+
+def _first_solve(m: RetrofitModel, opts: SolveOptions, clock: Deadline) -> SolveResult:
+    """The scenario's primary solve, from the better of the starting plans. A start within
+    ``mip_gap`` of the LP bound is final; a solve that finds nothing in time falls back on
+    the start; the LP bound tightens the gap where it proves more than the solver did."""
+    remaining = clock.remaining
+    start_at = greedy_start(m, deadline=clock.after(GREEDY_TIME_SHARE))
+    bound = None
+    mip_gap = opts.mip_gap
+    if opts.solver == "highs" and not clock.expired():
+        near, bound = neighbourhood_start(m, opts.replace(time_limit_s=clock.limit()))
+        start_at = better(m, near, start_at)
+    close = bound is not None and start_at is not None
+    if close and gap_to_bound(m, objective_at(m, start_at), bound) <= mip_gap:
+        return _taken(m, start_at, bound)
+    left = _share(remaining(), m.scenario)
+    first = (
+        run(m.prob, opts.replace(time_limit_s=left), start=start_at)
+        if left is None or left > 0
+        else SolveResult("error", None, None, 0.0, "no time left for this solve")
+    )
+    if not first.has_solution and first.status != "infeasible" and start_at is not None:
+        why = "the solver found no plan in time: the starting plan is returned"
+        first = _taken(m, start_at, bound, why)
+    if bound is not None and first.has_solution:
+        lp_gap = gap_to_bound(m, first.objective, bound)
+        if first.gap is None or lp_gap < first.gap:
+            first.gap = lp_gap
+            if lp_gap <= mip_gap:
+                first.status = "optimal"
+    return first
+
+
+def _joined(first: str, then: str) -> str:
+    """``then`` after the first solve's message, unless that only said it was optimal."""
+    return then if not first or first == "Optimal" else f"{first}; {then}"
+
+
+def _share(seconds: float | None, sc: Scenario) -> float | None:
+    """Time for the compute solve of a time-limited ``max_compute`` solve: all but
+    ``TIE_BREAK_TIME_SHARE`` of what is left, kept for the least-spend tie-break."""
+    if seconds is None or sc.objective != "max_compute":
+        return seconds
+    return seconds * (1 - TIE_BREAK_TIME_SHARE)
+
+
+def _taken(
+    m: RetrofitModel, values: dict[str, float], bound: float | None, why: str | None = None
+) -> SolveResult:
+    """A starting plan taken as the solve's result (the model's variables are set to it):
+    ``optimal`` when it is within the gap of the LP bound (no ``why``), else ``feasible``
+    with the gap to the bound (unknown without one)."""
+    for var in m.prob.variables():
+        var.varValue = values.get(var.name, 0.0)
+    objective = objective_at(m, values)
+    gap = None if bound is None else gap_to_bound(m, objective, bound)
+    if why is None:
+        return SolveResult("optimal", objective, gap, 0.0, "within the gap of the LP bound")
+    return SolveResult("feasible", objective, gap, 0.0, why)
+
+
+def _compute_slack(m: RetrofitModel, best: float) -> float:
+    """Slack on the compute held while minimising spend: enough to absorb the solver's
+    tolerances, never as much as half the smallest rack's PFLOPS (or dropping that rack to
+    save its capex would pass as a tie)."""
+    smallest = min((c for c in m.compute.values() if c > 0), default=1.0)
+    return min(1e-6 * max(1.0, abs(best or 0.0)), 0.5 * smallest)
