@@ -216,8 +216,8 @@ def _child(arrays, time_limit_s, mip_gap, msg, x0, relax, count, conn) -> None:
 
 def _child_main(fd: int) -> None:
     """``python -m planner.solving._highs_child FD``: read the run's arguments (pickled)
-    on stdin, answer on the pipe ``FD``. A plain process, not multiprocessing's: it never re-imports the
-    caller's script, so ``planner.solve`` needs no ``if __name__ == "__main__"`` guard."""
+    on stdin, answer on the pipe ``FD``. A plain process, not multiprocessing's: it never
+    re-imports the caller's script, so ``planner.solve`` needs no ``__main__`` guard."""
     args = pickle.load(sys.stdin.buffer)
     with Connection(fd, readable=False) as conn:
         _child(conn=conn, **args)
