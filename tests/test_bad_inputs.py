@@ -20,10 +20,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from typer.testing import CliRunner
+from builders import first_hall as hall
+from builders import invoke
 
 import planner
-from planner.cli import app
 
 ROOT = Path(__file__).resolve().parent.parent
 LEGACY = ROOT / "configs" / "legacy-hall.yaml"
@@ -31,10 +31,6 @@ LEGACY = ROOT / "configs" / "legacy-hall.yaml"
 
 def legacy() -> dict:
     return yaml.safe_load(LEGACY.read_text(encoding="utf-8"))
-
-
-def hall(doc: dict) -> dict:
-    return doc["sites"][0]["halls"][0]
 
 
 def write(path: Path, doc) -> Path:
@@ -257,21 +253,12 @@ def _grid(tmp: Path) -> bool:
     return True
 
 
-def run(args: list[str]):
-    result = CliRunner().invoke(app, args)
-    assert result.exception is None or isinstance(result.exception, SystemExit), (
-        f"uncaught {result.exception!r}\n{result.output}"
-    )
-    assert "Traceback" not in result.output
-    return result
-
-
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_bad_input_ends_in_a_clear_message(case: Case, tmp_path: Path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     target = case.setup(tmp_path)
     args = [a.format(file=target, tmp=tmp_path) for a in case.args]
-    result = run(args)
+    result = invoke(*args)
     assert result.exit_code == case.code, result.output
     for words in case.says:
         assert words in result.output, (words, result.output)
@@ -305,11 +292,11 @@ def _fail_writes_after(monkeypatch, good: int, err: int = errno.ENOSPC):
 
 def test_a_full_disk_leaves_the_earlier_plan_whole(tmp_path, monkeypatch):
     out = tmp_path / "out"
-    first = run(["solve", str(LEGACY), "--no-baseline", "--out", str(out)])
+    first = invoke("solve", str(LEGACY), "--no-baseline", "--out", str(out))
     assert first.exit_code == 0
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     _fail_writes_after(monkeypatch, good=3)
-    second = run(["solve", str(LEGACY), "--no-baseline", "--out", str(out)])
+    second = invoke("solve", str(LEGACY), "--no-baseline", "--out", str(out))
     assert second.exit_code == 1
     assert "no space left" in second.output
     after = {p.name: p.read_bytes() for p in out.iterdir()}
@@ -328,7 +315,7 @@ def test_a_read_only_folder_is_reported_before_solving(tmp_path, monkeypatch):
         return real(*args, **kwargs)
 
     monkeypatch.setattr(tempfile, "mkstemp", read_only)
-    result = run(["solve", str(LEGACY), "--out", str(tmp_path / "out")])
+    result = invoke("solve", str(LEGACY), "--out", str(tmp_path / "out"))
     assert result.exit_code == 1
     assert "read-only" in result.output
     assert calls == []  # refused before any solve
@@ -338,12 +325,12 @@ def test_a_folder_keeps_only_the_plots_of_its_last_solve(tmp_path):
     out = tmp_path / "out"
     multi = tmp_path / "multi.yaml"
     shutil.copy(ROOT / "configs" / "catalina-aalc.yaml", multi)
-    assert run(["solve", str(multi), "--sweeps", "none", "--out", str(out)]).exit_code == 0
+    assert invoke("solve", str(multi), "--sweeps", "none", "--out", str(out)).exit_code == 0
     stale = out / "frontier.png"
     stale.write_bytes(b"an earlier solve's plot")
     (out / ".planner-files").write_text((out / ".planner-files").read_text() + "frontier.png\n")
     (out / "notes.txt").write_text("the user's own file")
-    assert run(["solve", str(multi), "--sweeps", "none", "--out", str(out)]).exit_code == 0
+    assert invoke("solve", str(multi), "--sweeps", "none", "--out", str(out)).exit_code == 0
     assert not stale.exists()  # not drawn this time: removed
     assert (out / "notes.txt").exists()  # not ours: kept
     assert (out / "utilisation.png").exists()
@@ -357,7 +344,7 @@ def test_two_solves_into_one_folder_cannot_interleave(tmp_path):
         first.text("plan.json", "{}")
         with pytest.raises(OutputError, match="another planner run"), Staging(out):
             pass
-        result = run(["solve", str(LEGACY), "--no-plots", "--out", str(out)])
+        result = invoke("solve", str(LEGACY), "--no-plots", "--out", str(out))
         assert result.exit_code == 1 and "another planner run" in result.output
     assert (out / "plan.json").read_text() == "{}"
-    assert run(["solve", str(LEGACY), "--no-plots", "--out", str(out)]).exit_code == 0
+    assert invoke("solve", str(LEGACY), "--no-plots", "--out", str(out)).exit_code == 0

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from builders import invoke
 from conftest import tiny_scenario_dict, write_scenario
 from typer.testing import CliRunner
 
 import planner
-from planner.cli import app
 from planner.solving.solvers import SolverUnavailable, _cbc_path
 
 runner = CliRunner()
@@ -31,16 +31,6 @@ WRITTEN = [
     "spend.csv",
     "summary.csv",
 ]
-
-
-def invoke(*args: str | Path):
-    """Run the CLI in-process and check it ended by exit code, not by an exception."""
-    result = runner.invoke(app, [str(a) for a in args])
-    assert result.exception is None or isinstance(result.exception, SystemExit), (
-        f"uncaught {result.exception!r}\n{result.output}"
-    )
-    assert "Traceback" not in result.output
-    return result
 
 
 def solved(tmp_path: Path, config: Path, name: str, *options: str):

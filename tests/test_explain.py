@@ -3,6 +3,7 @@ enough to work out by hand."""
 
 import math
 
+import builders
 import pytest
 from typer.testing import CliRunner
 
@@ -14,41 +15,25 @@ from planner.solving.diagnose import diagnose
 
 
 def rack(**kw):
-    base = dict(
-        name="a",
-        gpus=8,
-        power_kw=10,
-        cooling="air",
-        network_gbps=100,
-        weight_kg=500,
-        capex_usd=1e4,
-        pflops=1,
-    )
-    return base | kw
+    """A 10 kW air rack of 1 PFLOPS at $10k: money does not limit these cases."""
+    return builders.rack(**({"capex_usd": 1e4, "pflops": 1} | kw))
 
 
 def hall(**kw):
-    base = dict(
-        name="h",
-        positions=1000,
-        power_kw=100,
-        air_cooling_kw=10_000,
-        max_air_rack_kw=20,
-        floor_kg_per_position=1000,
-        fabric_gbps=1e6,
-    )
-    return base | kw
+    """Hall ``h``: 1,000 positions, 100 kW, 20 kW per rack in room air, no facility water."""
+    base = dict(name="h", positions=1000, power_kw=100, air_cooling_kw=10_000)
+    base |= dict(max_air_rack_kw=20, fabric_gbps=1e6, facility_water=False)
+    return builders.hall(**(base | kw))
 
 
 def scenario(racks=None, retrofits=(), halls=None, site=None, **top):
-    data = {
-        "name": "case",
-        "periods": ["P1"],
-        "rack_types": racks or [rack()],
-        "retrofits": list(retrofits),
-        "sites": [{"name": "s", "halls": halls or [hall()]} | (site or {})],
-    }
-    return planner.Scenario.model_validate(data | top)
+    """One period ``P1``, site ``s`` without facility water, hall ``h``, rack ``a``."""
+    the_site = {"name": "s", "facility_water_kw": 0.0} | (site or {})
+    periods = top.pop("periods", ["P1"])
+    top = {"name": "case"} | top
+    racks, halls = racks or [rack()], halls or [hall()]
+    data = builders.scenario(racks, halls, retrofits, periods, the_site, **top)
+    return planner.Scenario.model_validate(data)
 
 
 POWER = dict(name="pw", kind="power", capacity=50, cost_usd=1e5)

@@ -11,11 +11,11 @@ import re
 from pathlib import Path
 
 import pytest
+from builders import invoke
 from conftest import tiny_scenario_dict
 from typer.testing import CliRunner
 
 import planner
-from planner.cli import app
 from planner.scenario.overrides import apply_overrides, parse_assignment, parse_path
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
@@ -23,16 +23,6 @@ LEGACY = CONFIGS / "legacy-hall.yaml"
 HALL = "sites[site-a].halls[hall-1]"
 
 runner = CliRunner()
-
-
-def invoke(*args: str | Path):
-    """Run the CLI in-process and check it ended by exit code, not by an exception."""
-    result = runner.invoke(app, [str(a) for a in args])
-    assert result.exception is None or isinstance(result.exception, SystemExit), (
-        f"uncaught {result.exception!r}\n{result.output}"
-    )
-    assert "Traceback" not in result.output
-    return result
 
 
 @pytest.fixture

@@ -15,27 +15,17 @@ from pathlib import Path
 
 import pytest
 import yaml
+from builders import first_hall as hall
+from builders import invoke
 from conftest import tiny_scenario_dict, write_scenario
 from typer.testing import CliRunner
 
 import planner
-from planner.cli import app
 from planner.scenario.units import to_unit
 
 CONFIGS = sorted((Path(__file__).resolve().parent.parent / "configs").glob("*.yaml"))
 
 runner = CliRunner()
-
-
-def invoke(*args: str | Path):
-    """Run the CLI in-process and check it ended by exit code, not by an exception."""
-    result = runner.invoke(app, [str(a) for a in args])
-    # CliRunner catches exceptions instead of printing them: an uncaught one is a traceback
-    assert result.exception is None or isinstance(result.exception, SystemExit), (
-        f"uncaught {result.exception!r}\n{result.output}"
-    )
-    assert "Traceback" not in result.output
-    return result
 
 
 def problem_lines(output: str) -> dict[str, list[int | None]]:
@@ -44,10 +34,6 @@ def problem_lines(output: str) -> dict[str, list[int | None]]:
     for match in re.finditer(r"^  (\S+?)(?: \(line (\d+)\))?: ", output, re.M):
         found.setdefault(match[1], []).append(int(match[2]) if match[2] else None)
     return found
-
-
-def hall(d: dict) -> dict:
-    return d["sites"][0]["halls"][0]
 
 
 # -- the table of broken inputs ----------------------------------------------------------
