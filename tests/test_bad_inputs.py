@@ -232,6 +232,8 @@ CASES = [
          ["synth", "--out", "{tmp}/f/fleet.yaml"], 1, ("fleet.yaml",)),
     Case("synth-out-a-folder", lambda tmp: LEGACY, ["synth", "--out", "{tmp}"], 1,
          ("is a folder",)),
+    Case("explain-out-is-a-file", lambda tmp: (tmp / "f").write_text("x") and LEGACY,
+         ["explain", "{file}", "--out", "{tmp}/f"], 1, ("is a file, not a folder",)),
     Case("plot-out-under-a-file", lambda tmp: (tmp / "f").write_text("x") and LEGACY,
          ["plot", "utilisation", "{file}", "--out", "{tmp}/f/u.png"], 1, ("u.png",)),
     Case("sweep-out-under-a-file", lambda tmp: _grid(tmp) and LEGACY,
