@@ -91,6 +91,7 @@ class Candidate:
     retired: dict = field(default_factory=dict)  # h -> CPU racks retired by each period
     to_cdu: dict = field(default_factory=dict)  # (h, t) -> kW of liquid heat served by CDUs
     to_aalc: dict = field(default_factory=dict)  # (h, t) -> kW served by AALC sidecars
+    clusters: dict = field(default_factory=dict)  # (c, domain, r) -> clusters by each period
 
 
 def hall_list(sc: Scenario) -> list[tuple[int, object, object]]:
@@ -112,9 +113,36 @@ def site_options(sc: Scenario) -> list[int]:
     return [o for o, opt in enumerate(sc.retrofits) if opt.kind in SITE_KINDS]
 
 
+def cluster_size(sc: Scenario, c: int, r: int) -> int:
+    """Racks of type r one cluster of kind c takes (MODEL.md section 5)."""
+    return math.ceil(sc.clusters[c].gpus / sc.rack_types[r].gpus)
+
+
 def compute_of(sc: Scenario, cand: Candidate) -> float:
-    """PFLOPS-periods."""
+    """PFLOPS-periods the objective counts: every rack, or only racks in clusters."""
+    if sc.compute_counts == "clustered":
+        return sum(
+            sc.rack_types[r].pflops * cluster_size(sc, c, r) * sum(seq)
+            for (c, _d, r), seq in cand.clusters.items()
+        )
     return sum(sc.rack_types[r].pflops * n for rows in cand.racks.values() for r, _o, n in rows)
+
+
+def cluster_members(sc: Scenario, c: int) -> list[int]:
+    """Rack types (indices) a cluster of kind c may be made of: named (or all), with GPUs."""
+    names = sc.clusters[c].rack_types
+    return [
+        r
+        for r, rack in enumerate(sc.rack_types)
+        if rack.gpus > 0 and (names is None or rack.name in names)
+    ]
+
+
+def cluster_halls(sc: Scenario, c: int, d: int) -> list[int]:
+    """The halls (indices) of domain d of kind c: the hall itself, or the site's halls."""
+    if sc.clusters[c].domain == "hall":
+        return [d]
+    return [h for h, (s, _site, _hall) in enumerate(hall_list(sc)) if s == d]
 
 
 def spend_of(sc: Scenario, cand: Candidate) -> list[float]:
@@ -288,6 +316,35 @@ def violations(
             if site.feed_kw is not None and not _le(feed[s, t], site.feed_kw + added["site_feed"]):
                 found.add("feed")
 
+    # clusters: racks in their domain, no rack in two, cumulative, targets
+    racks_at = defaultdict(int)  # (h, r, t) -> racks
+    for (h, t), rows in cand.racks.items():
+        for r, _o, n in rows:
+            racks_at[h, r, t] += n
+    hall_of_site = {h: s for h, (s, _site, _hall) in enumerate(halls)}
+    for t in range(T):
+        in_hall, in_site = defaultdict(int), defaultdict(int)
+        for (c, d, r), seq in cand.clusters.items():
+            taken = cluster_size(sc, c, r) * seq[t]
+            if sc.clusters[c].domain == "hall":
+                in_hall[d, r] += taken
+                in_site[hall_of_site[d], r] += taken
+            else:
+                in_site[d, r] += taken
+        if any(n > racks_at[h, r, t] for (h, r), n in in_hall.items()):
+            found.add("clusters")
+        for (s, r), n in in_site.items():
+            if n > sum(racks_at[h, r, t] for h, ss in hall_of_site.items() if ss == s):
+                found.add("clusters")
+    for seq in cand.clusters.values():
+        if any(seq[t] < seq[t - 1] for t in range(1, T)):
+            found.add("cumulative")
+    for c, kind in enumerate(sc.cluster_kinds()):
+        for t, target in enumerate(kind.targets or []):
+            have = sum(seq[t] for (cc, _d, _r), seq in cand.clusters.items() if cc == c)
+            if have < target:
+                found.add("cluster_target")
+
     # money, targets, objective
     per_period = spend_of(sc, cand)
     for t, budget in enumerate(sc.budgets()):
@@ -360,11 +417,30 @@ def tables(sc: Scenario, cand: Candidate) -> tuple[pd.DataFrame, pd.DataFrame, p
     )
 
 
+def cluster_table(sc: Scenario, cand: Candidate) -> pd.DataFrame:
+    """The plan's ``clusters`` table (Plan's columns)."""
+    halls = hall_list(sc)
+    rows = []
+    for (c, d, r), seq in cand.clusters.items():
+        kind, rack = sc.clusters[c], sc.rack_types[r]
+        if kind.domain == "hall":
+            site, hall = halls[d][1].name, halls[d][2].name
+        else:
+            site, hall = sc.sites[d].name, ""
+        for t, p in enumerate(sc.periods):
+            if seq[t]:
+                racks = seq[t] * cluster_size(sc, c, r)
+                rows.append((kind.name, kind.domain, site, hall, rack.name, p, seq[t], racks,
+                             racks * rack.gpus))  # fmt: skip
+    return pd.DataFrame(rows, columns=acc.CLUSTER_COLUMNS)
+
+
 def to_plan(sc: Scenario, cand: Candidate, status: str = "optimal") -> Plan:
     """A ``planner.Plan`` of the candidate; objective and spend from planner.plan.accounting."""
     racks, retrofits, halls = tables(sc, cand)
+    clusters = cluster_table(sc, cand)
     total = float(acc.spend(sc, racks, retrofits, halls)["total_usd"].sum())
-    compute = float(acc.compute_pflops(sc, racks).sum())
+    compute = float(acc.counted_pflops(sc, racks, clusters).sum())
     objective = compute if sc.objective == "max_compute" else total
     return Plan(
         sc,
@@ -374,6 +450,7 @@ def to_plan(sc: Scenario, cand: Candidate, status: str = "optimal") -> Plan:
         racks=racks,
         retrofits=retrofits,
         halls=halls,
+        clusters=clusters,
         solver="bruteforce",
     )
 
@@ -447,6 +524,15 @@ def decision_space(sc: Scenario, max_racks: Bound = None, max_units: Bound = Non
         for o in site_options(sc):
             opt = sc.retrofits[o]
             out.append(Var("site_unit", (s, o), sequences(T, opt.lead_periods, unit_bound(opt))))
+    halls = hall_list(sc)
+    for c, kind in enumerate(sc.cluster_kinds()):
+        domains = range(len(halls)) if kind.domain == "hall" else range(len(sc.sites))
+        for r in cluster_members(sc, c):
+            rack = sc.rack_types[r]
+            for d in domains:
+                room = sum(halls[h][2].positions // rack.positions for h in cluster_halls(sc, c, d))
+                ub = room // cluster_size(sc, c, r)
+                out.append(Var("cluster", (c, d, r), sequences(T, rack.lead_periods, ub)))
     return [v for v in out if len(v.seqs) > 1]
 
 
@@ -489,6 +575,8 @@ def _linear_filters(sc: Scenario, lin: _Linear):
             return rtypes[var.key[1]].capex_usd
         if var.kind in ("unit", "site_unit"):
             return opts[var.key[1]].cost_usd
+        if var.kind == "cluster":
+            return 0.0  # forming a cluster costs nothing beyond its racks
         return halls[var.key[0]][2].cpu_racks.retire_cost_usd
 
     for h, (_s, _site, hall) in enumerate(halls):
@@ -499,7 +587,7 @@ def _linear_filters(sc: Scenario, lin: _Linear):
 
         def per_hall(rack_coef, unit_coef, cpu_coef, t, h=h):
             def term(var, seq):
-                if var.key[0] != h or var.kind == "site_unit":
+                if var.kind in ("site_unit", "cluster") or var.key[0] != h:
                     return 0.0
                 if var.kind == "rack":
                     return rack_coef(rtypes[var.key[1]]) * seq[t]
@@ -547,10 +635,64 @@ def _linear_filters(sc: Scenario, lin: _Linear):
                 lambda var, seq, t=t: rtypes[var.key[1]].gpus * seq[t] if var.kind == "rack" else 0
             )
             mask &= gpus >= target - 1e-9
-    compute = lin.total(
-        lambda var, seq: rtypes[var.key[1]].pflops * sum(seq) if var.kind == "rack" else 0.0
-    )
+    mask &= _cluster_filters(sc, lin)
+    if sc.compute_counts == "clustered":
+        compute = lin.total(
+            lambda var, seq: (
+                rtypes[var.key[2]].pflops * cluster_size(sc, var.key[0], var.key[2]) * sum(seq)
+                if var.kind == "cluster"
+                else 0.0
+            )
+        )
+    else:
+        compute = lin.total(
+            lambda var, seq: rtypes[var.key[1]].pflops * sum(seq) if var.kind == "rack" else 0.0
+        )
     return mask, compute, spend_total
+
+
+def _cluster_filters(sc: Scenario, lin: _Linear) -> np.ndarray:
+    """Mask of candidates whose clusters' racks stand in their domain (no rack in two) and
+    that meet the cluster targets. Linear in the decisions: checked on all at once."""
+    halls = hall_list(sc)
+    mask = np.ones(lin.size, dtype=bool)
+    kinds = sc.cluster_kinds()
+    if not kinds:
+        return mask
+    for t in range(sc.n_periods):
+        for r in range(len(sc.rack_types)):
+            places = [("hall", [h], h) for h in range(len(halls))]
+            places += [("site", cluster_halls_of_site(sc, s), s) for s in range(len(sc.sites))]
+            for scope, members, where in places:
+
+                def term(var, seq, scope=scope, members=members, where=where, t=t, r=r):
+                    if var.kind == "rack":
+                        return -seq[t] if var.key[1] == r and var.key[0] in members else 0.0
+                    if var.kind != "cluster" or var.key[2] != r:
+                        return 0.0
+                    c, d, _r = var.key
+                    mine = cluster_halls(sc, c, d)
+                    counts = (
+                        set(mine) <= set(members)
+                        if kinds[c].domain == "hall" or scope == "site"
+                        else False
+                    )
+                    return cluster_size(sc, c, r) * seq[t] if counts else 0.0
+
+                mask &= lin.total(term) <= 1e-9
+        for c, kind in enumerate(kinds):
+            if kind.targets:
+                have = lin.total(
+                    lambda var, seq, c=c, t=t: (
+                        seq[t] if var.kind == "cluster" and var.key[0] == c else 0.0
+                    )
+                )
+                mask &= have >= kind.targets[t] - 1e-9
+    return mask
+
+
+def cluster_halls_of_site(sc: Scenario, s: int) -> list[int]:
+    return [h for h, (ss, _site, _hall) in enumerate(hall_list(sc)) if ss == s]
 
 
 def _door_choices(
@@ -679,6 +821,9 @@ def _decode(sc: Scenario, variables: list[Var], choice: tuple) -> tuple[dict, Ca
         elif var.kind == "site_unit":
             if any(seq):
                 cand.site_units[var.key] = seq
+        elif var.kind == "cluster":
+            if any(seq):
+                cand.clusters[var.key] = seq
         elif any(seq):
             cand.retired[var.key[0]] = seq
     return counts, cand

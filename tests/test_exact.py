@@ -117,6 +117,56 @@ def halls(draw, name: str, option_names: list[str]) -> dict:
     return hall
 
 
+@st.composite
+def cluster_kinds(draw, rack_types: list[dict], n_periods: int) -> dict:
+    """One or two cluster kinds (hall or site domain, all rack types or some, targets now
+    and then) and, half the time, ``compute_counts: clustered``."""
+    kinds = []
+    for i in range(draw(st.integers(1, 2))):
+        kind = {
+            "name": f"cl{i}",
+            "gpus": draw(st.sampled_from([16, 24, 32])),
+            "domain": draw(st.sampled_from(["hall", "site"])),
+        }
+        if draw(st.booleans()):
+            names = [r["name"] for r in rack_types]
+            kind["rack_types"] = draw(st.lists(st.sampled_from(names), min_size=1, unique=True))
+        if draw(st.integers(0, 2)) == 0:
+            kind["targets"] = sorted(draw(st.sampled_from([0, 1, 2])) for _ in range(n_periods))
+        kinds.append(kind)
+    out = {"clusters": kinds}
+    if draw(st.booleans()):
+        out["compute_counts"] = "clustered"
+    return out
+
+
+def _no_clusters(data: dict) -> None:
+    data.pop("clusters", None)
+    data.pop("compute_counts", None)
+    _with_targets(data)
+
+
+def _with_targets(data: dict) -> None:
+    """A min_cost scenario keeps some target: GPU targets where no cluster targets remain."""
+    cluster_targets = any(k.get("targets") is not None for k in data.get("clusters") or [])
+    if data["objective"] == "min_cost" and "gpu_targets" not in data and not cluster_targets:
+        data["gpu_targets"] = [8] * len(data["periods"])
+
+
+def formable(data: dict) -> dict:
+    """``data`` without the cluster kinds validation refuses (ones no rack type can form)."""
+    try:
+        planner.Scenario.model_validate(data)
+    except planner.ScenarioError as exc:
+        bad = {p.path for p in exc.problems if p.path.startswith("clusters[")}
+        drop = {int(path.split("[")[1].split("]")[0]) for path in bad}
+        data["clusters"] = [k for i, k in enumerate(data.get("clusters") or []) if i not in drop]
+        if not data["clusters"]:
+            _no_clusters(data)
+        _with_targets(data)
+    return data
+
+
 def candidates(data: dict) -> int:
     sc = planner.Scenario.model_validate(data)
     return math.prod(len(v.seqs) for v in decision_space(sc))
@@ -158,11 +208,14 @@ def scenarios(draw) -> dict:
         ]
     if draw(st.integers(0, 4)) == 0:
         data["budget_usd_total"] = draw(st.sampled_from([5e5, 1e6]))
-    if objective == "min_cost" or draw(st.integers(0, 5)) == 0:
+    if draw(st.integers(0, 2)) == 0:
+        data |= draw(cluster_kinds(rack_types, n_periods))
+    cluster_targets = any(k.get("targets") for k in data.get("clusters") or [])
+    if (objective == "min_cost" and not cluster_targets) or draw(st.integers(0, 5)) == 0:
         data["gpu_targets"] = sorted(
             draw(st.sampled_from([8, 0, 16, 32, 48])) for _ in range(n_periods)
         )
-    return shrunk(data)
+    return shrunk(formable(data))
 
 
 def shrunk(data: dict) -> dict:
@@ -195,7 +248,17 @@ def shrunk(data: dict) -> dict:
         data["rack_types"].pop()
         return True
 
-    for step in (drop_option, smaller_halls, one_rack_type):
+    def drop_cluster_kind() -> bool:
+        kinds = data.get("clusters") or []
+        if not kinds:
+            return False
+        kinds.pop()
+        if not kinds:
+            _no_clusters(data)
+        _with_targets(data)
+        return True
+
+    for step in (drop_option, drop_cluster_kind, smaller_halls, one_rack_type):
         while candidates(data) > MAX_CANDIDATES and step():
             pass
     return data
@@ -208,6 +271,8 @@ def check_exact(data: dict, solver: str) -> None:
     event(f"{sc.objective}: {best.status}")
     for kind in sorted({o.kind for o in sc.retrofits}):
         event(f"catalog has {kind}")
+    for kind in sc.cluster_kinds():
+        event(f"{kind.domain}-domain cluster kind ({sc.compute_counts})")
     if best.status == "infeasible":
         assert plan.status == "infeasible", (plan.status, plan.message)
         return
@@ -230,6 +295,7 @@ def check_exact(data: dict, solver: str) -> None:
             "two floor options",
             (best.retrofits["kind"] == "floor").sum() > best.retrofits["period"].nunique(),
         ),
+        ("clusters", len(best.clusters)),
     ):
         if seen:
             event(f"the optimum has {what}")

@@ -840,6 +840,8 @@ def test_schema_command_prints_json_with_every_top_level_field(tmp_path):
         "rack_types",
         "retrofits",
         "sites",
+        "clusters",
+        "compute_counts",
     }
     assert fields == set(planner.Scenario.model_fields)
     assert fields <= set(schema["properties"])

@@ -9,7 +9,7 @@ import pulp
 from ..scenario import Scenario
 from .core import Gift, Index, RetrofitModel, expr
 from .rules import RULES
-from .variables import add_gifts, add_variables
+from .variables import add_cluster_variables, add_gifts, add_variables
 
 
 def build(sc: Scenario, elastic: bool = False, gifts: Iterable[Gift] = ()) -> RetrofitModel:
@@ -28,10 +28,11 @@ def build(sc: Scenario, elastic: bool = False, gifts: Iterable[Gift] = ()) -> Re
     m = RetrofitModel(sc, Index.of(sc), pulp.LpProblem("retrofit", sense))
     m.elastic, m.gifts = elastic, tuple(gifts)
     add_variables(m)
+    add_cluster_variables(m)
     add_gifts(m)
     for rule in RULES:
         rule(m)
-    m.compute = expr((v, sc.rack_types[r].pflops) for (_, r, _), v in m.n.items())
+    m.compute = compute_of(m)
     if elastic:
         m.prob.setObjective(
             expr((f, 1.0 / m.limits[name].scale) for name, f in m.shortfall.items())
@@ -39,6 +40,19 @@ def build(sc: Scenario, elastic: bool = False, gifts: Iterable[Gift] = ()) -> Re
     else:
         m.prob.setObjective(m.compute if sc.objective == "max_compute" else total_spend(m))
     return m
+
+
+def compute_of(m: RetrofitModel) -> pulp.LpAffineExpression:
+    """The compute the objective counts (PFLOPS-periods): every rack,
+    ``sum_{h,r,t} pflops[r] n[h,r,t]``, or with ``compute_counts: clustered`` only racks in
+    clusters, ``sum_{c,d,r,t} pflops[r] R[c,r] k[c,d,r,t]``."""
+    sc = m.scenario
+    if sc.compute_counts == "clustered":
+        return expr(
+            (v, sc.rack_types[r].pflops * m.index.cluster_racks(c, r))
+            for (c, _d, r, _t), v in m.k.items()
+        )
+    return expr((v, sc.rack_types[r].pflops) for (_, r, _), v in m.n.items())
 
 
 def total_spend(m: RetrofitModel) -> pulp.LpAffineExpression:

@@ -20,6 +20,7 @@ never by user names.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -74,6 +75,19 @@ class Index:
         idx.site_options = [o for o, opt in enumerate(sc.retrofits) if opt.scope == "site"]
         return idx
 
+    def cluster_racks(self, c: int, r: int) -> int:
+        """``R[c,r]``: racks of type r one cluster of kind c takes, ``ceil(gpus[c] / gpus[r])``."""
+        sc = self.scenario
+        return math.ceil(sc.cluster_kinds()[c].gpus / sc.rack_types[r].gpus)
+
+    def cluster_domains(self, c: int, r: int) -> list[int]:
+        """Where clusters of kind c made of type r can stand: halls (hall domain) or sites
+        (site domain) whose halls can take type r, indices."""
+        kind = self.scenario.cluster_kinds()[c]
+        if kind.domain == "hall":
+            return [h for h in range(len(self.halls)) if r in self.racks[h]]
+        return [s for s, hs in self.site_halls.items() if any(r in self.racks[h] for h in hs)]
+
     def options(self, h: int, kind: str) -> list[int]:
         return [o for o in self.hall_options[h] if self.scenario.retrofits[o].kind == kind]
 
@@ -125,6 +139,7 @@ class Limit:
     period: int | None
     unit: str
     scale: float  # typical size of the limit, to compare shortfalls of different rules
+    kind: int | None = None  # cluster kind index, for cluster targets
 
 
 @dataclass(frozen=True)
@@ -151,6 +166,7 @@ class RetrofitModel:
     x: dict = field(default_factory=dict)
     qc: dict = field(default_factory=dict)
     qa: dict = field(default_factory=dict)
+    k: dict = field(default_factory=dict)  # (c, domain, r, t) -> clusters (MODEL.md section 5)
     compute: pulp.LpAffineExpression | None = None  # PFLOPS-periods
     spend: dict = field(default_factory=dict)  # t -> spend in period t (model money)
     z_at: dict = field(default_factory=lambda: defaultdict(list))  # (h, t) -> [(r, o, z)]

@@ -15,9 +15,9 @@ from .core import MONEY, Limit, RetrofitModel, expr, rack_gbps
 
 
 def add_cumulative(m: RetrofitModel) -> None:
-    """Nothing deployed, installed or retired is undone:
-    ``v[.., t] >= v[.., t-1]`` for racks n, units u and w, and retirements x."""
-    for store, tag in ((m.n, "n"), (m.u, "u"), (m.w, "w"), (m.x, "x")):
+    """Nothing deployed, installed, retired or formed is undone:
+    ``v[.., t] >= v[.., t-1]`` for racks n, units u and w, retirements x and clusters k."""
+    for store, tag in ((m.n, "n"), (m.u, "u"), (m.w, "w"), (m.x, "x"), (m.k, "k")):
         for key, var in store.items():
             prev = key[:-1] + (key[-1] - 1,)
             if prev in store:
@@ -242,6 +242,45 @@ def add_targets(m: RetrofitModel) -> None:
         m.add(gpus[t], pulp.LpConstraintGE, target, f"target_{t}", limit)
 
 
+def add_clusters(m: RetrofitModel) -> None:
+    """Racks belong to at most one cluster (racks): per hall h, type r and period t,
+    ``sum_{c hall-domain} R[c,r] k[c,h,r,t] <= n[h,r,t]``; per site s, where site-domain
+    clusters may stand, ``sum_{c hall-domain, h in s} R[c,r] k[c,h,r,t] + sum_{c
+    site-domain} R[c,r] k[c,s,r,t] <= sum_{h in s} n[h,r,t]``."""
+    kinds = m.scenario.cluster_kinds()
+    by_hall: dict = defaultdict(list)
+    by_site: dict = defaultdict(list)
+    for (c, d, r, t), var in m.k.items():
+        need = m.index.cluster_racks(c, r)
+        if kinds[c].domain == "hall":
+            by_hall[d, r, t].append((var, need))
+            by_site[m.index.halls[d][0], r, t].append((var, need))
+        else:
+            by_site[d, r, t].append((var, need))
+    for (h, r, t), terms in by_hall.items():
+        n = m.n[h, r, t]
+        m.add(terms + [(n, -1.0)], pulp.LpConstraintLE, 0.0, f"clh_{h}_{r}_{t}")
+    sites_with_site_kinds = {d for (c, d, _r, _t) in m.k if kinds[c].domain == "site"}
+    for (s, r, t), terms in by_site.items():
+        if s not in sites_with_site_kinds:
+            continue  # implied by the rows of its halls
+        racks = [(m.n[h, r, t], -1.0) for h in m.index.site_halls[s] if (h, r, t) in m.n]
+        m.add(terms + racks, pulp.LpConstraintLE, 0.0, f"cls_{s}_{r}_{t}")
+
+
+def add_cluster_targets(m: RetrofitModel) -> None:
+    """Cluster targets (clusters): ``sum_{d,r} k[c,d,r,t] >= targets[c][t]`` for every kind
+    c with targets."""
+    per: dict = defaultdict(list)
+    for (c, _d, _r, t), var in m.k.items():
+        per[c, t].append((var, 1.0))
+    for c, kind in enumerate(m.scenario.cluster_kinds()):
+        for t, target in enumerate(kind.targets or []):
+            if target:
+                limit = Limit("cluster_target", None, None, t, "clusters", max(target, 1), kind=c)
+                m.add(per[c, t], pulp.LpConstraintGE, target, f"ctarget_{c}_{t}", limit)
+
+
 RULES = (
     add_cumulative,
     add_space,
@@ -255,4 +294,6 @@ RULES = (
     add_feed,
     add_budget,
     add_targets,
+    add_clusters,
+    add_cluster_targets,
 )

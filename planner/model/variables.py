@@ -55,6 +55,29 @@ def add_variables(m: RetrofitModel) -> None:
                 m.w[s, o, t] = prob.add_variable(f"w_{s}_{o}_{t}", 0, opt.max_units, integer)
 
 
+def add_cluster_variables(m: RetrofitModel) -> None:
+    """``k[c,d,r,t]``: clusters of kind c made of rack type r operating in domain d (a hall,
+    or a site) in period t, whole and cumulative, none before type r's ``lead_periods``;
+    at most as many as the domain's positions hold: ``k <= sum_h ub(n[h,r]) / R[c,r]``."""
+    sc, idx, prob = m.scenario, m.index, m.prob
+    for c, kind in enumerate(sc.cluster_kinds()):
+        for rack in sc.cluster_rack_types(kind):
+            r = sc.rack_types.index(rack)
+            need = idx.cluster_racks(c, r)
+            for d in idx.cluster_domains(c, r):
+                halls = [d] if kind.domain == "hall" else idx.site_halls[d]
+                most = sum(
+                    idx.halls[h][2].positions // rack.positions for h in halls if r in idx.racks[h]
+                )
+                cap = most // need
+                if cap < 1:
+                    continue
+                for t in range(rack.lead_periods, sc.n_periods):
+                    m.k[c, d, r, t] = prob.add_variable(
+                        f"k_{c}_{d}_{r}_{t}", 0, cap, pulp.LpInteger
+                    )
+
+
 def add_gifts(m: RetrofitModel) -> None:
     """Gifted units: a Gift of option o from period t0 is a binary ``g`` (taken or not), with
     ``u[h,o,t] >= g`` for ``t >= t0``, one more unit than ``max_units`` allows, and its price

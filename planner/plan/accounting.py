@@ -26,6 +26,17 @@ HALL_COLUMNS = [
     "liquid_to_cdu_kw",
     "liquid_to_aalc_kw",
 ]
+CLUSTER_COLUMNS = [
+    "kind",
+    "domain",
+    "site",
+    "hall",
+    "rack_type",
+    "period",
+    "count",
+    "racks",
+    "gpus",
+]
 UTILISATION_COLUMNS = ["site", "hall", "period", "resource", "unit", "used", "capacity"]
 SPEND_COLUMNS = [
     "period",
@@ -252,3 +263,33 @@ def gpus(sc: Scenario, racks: pd.DataFrame) -> pd.Series:
     for row in racks.itertuples(index=False):
         per[row.period] += count.get(row.rack_type, 0) * row.count
     return pd.Series([per[p] for p in sc.periods], index=pd.Index(sc.periods, name="period"))
+
+
+# -- training clusters (MODEL.md section 5) ------------------------------------------------------
+def cluster_size(sc: Scenario, kind: str, rack_type: str) -> int | None:
+    """Racks of ``rack_type`` one cluster of ``kind`` takes, ``ceil(gpus / gpus per rack)``;
+    None when either is unknown or the rack has no GPUs."""
+    kinds = {k.name: k for k in sc.cluster_kinds()}
+    racks = {r.name: r for r in sc.rack_types}
+    if kind not in kinds or rack_type not in racks or racks[rack_type].gpus <= 0:
+        return None
+    return math.ceil(kinds[kind].gpus / racks[rack_type].gpus)
+
+
+def clustered_pflops(sc: Scenario, clusters: pd.DataFrame) -> pd.Series:
+    """PFLOPS of the racks in clusters in each period: ``count x racks per cluster x pflops``
+    (the racks per cluster recomputed from the scenario, not read from the table)."""
+    pflops = {r.name: r.pflops for r in sc.rack_types}
+    per = defaultdict(float)
+    for row in clusters.itertuples(index=False):
+        size = cluster_size(sc, row.kind, row.rack_type) or 0
+        per[row.period] += pflops.get(row.rack_type, 0.0) * size * row.count
+    return pd.Series([per[p] for p in sc.periods], index=pd.Index(sc.periods, name="period"))
+
+
+def counted_pflops(sc: Scenario, racks: pd.DataFrame, clusters: pd.DataFrame) -> pd.Series:
+    """The PFLOPS the objective counts in each period: every rack's, or with
+    ``compute_counts: clustered`` only those of racks in clusters."""
+    if sc.compute_counts == "clustered":
+        return clustered_pflops(sc, clusters)
+    return compute_pflops(sc, racks)

@@ -52,6 +52,11 @@ class Plan:
         ``site, hall, period, cpu_racks_retired, cpu_racks_left, liquid_to_cdu_kw,
         liquid_to_aalc_kw``: CPU racks retired by each period and how the hall's liquid heat
         is split between CDUs and AALC sidecars.
+    clusters : DataFrame
+        ``kind, domain, site, hall, rack_type, period, count, racks, gpus``: training
+        clusters operating (MODEL.md section 5), cumulative, one row per kind, place (a
+        hall; for site-domain kinds the site, ``hall`` "") and rack type; ``racks`` and
+        ``gpus`` are the whole clusters' (``count`` x racks per cluster, x GPUs per rack).
     diagnosis : DataFrame or None
         For an infeasible scenario: ``rule, site, hall, period, shortfall, unit, message``,
         the shortfalls that would make it feasible (see :func:`planner.solving.diagnose`).
@@ -69,6 +74,7 @@ class Plan:
     racks: pd.DataFrame = field(default_factory=lambda: _empty(acc.RACK_COLUMNS))
     retrofits: pd.DataFrame = field(default_factory=lambda: _empty(acc.RETROFIT_COLUMNS))
     halls: pd.DataFrame = field(default_factory=lambda: _empty(acc.HALL_COLUMNS))
+    clusters: pd.DataFrame = field(default_factory=lambda: _empty(acc.CLUSTER_COLUMNS))
     diagnosis: pd.DataFrame | None = None
     solver: str = ""
     message: str = ""
@@ -110,9 +116,18 @@ class Plan:
         """PFLOPS operating in each period (index: period)."""
         return acc.compute_pflops(self.scenario, self.racks)
 
+    def clustered_gpus(self) -> pd.Series:
+        """GPUs in training clusters in each period (index: period)."""
+        per = self.clusters.groupby("period")["gpus"].sum() if len(self.clusters) else {}
+        return pd.Series(
+            [int(per.get(p, 0)) for p in self.scenario.periods],
+            index=pd.Index(self.scenario.periods, name="period"),
+        )
+
     def summary(self) -> pd.DataFrame:
-        """One row per period: GPUs and PFLOPS operating, spend and budget (USD), and the
-        retrofit units installed in that period."""
+        """One row per period: GPUs and PFLOPS operating, spend and budget (USD), the
+        retrofit units installed in that period and, for scenarios with cluster kinds, the
+        GPUs in clusters and the clusters operating (``clustered_gpus``, ``clusters``)."""
         periods = pd.Index(self.scenario.periods, name="period")
         if not self.has_plan:
             return pd.DataFrame(index=periods)
@@ -122,7 +137,7 @@ class Plan:
                 where = row.hall or row.site
                 bought[row.period].append(f"{row.added:g} {row.option} in {where}")
         spend = self.spend.set_index("period")
-        return pd.DataFrame(
+        table = pd.DataFrame(
             {
                 "gpus": self.gpus(),
                 "pflops": self.pflops(),
@@ -132,6 +147,12 @@ class Plan:
             },
             index=periods,
         )
+        if self.scenario.cluster_kinds():
+            table["clustered_gpus"] = self.clustered_gpus()
+            table["clusters"] = pd.Series(
+                {p: _clusters_text(self.clusters, p) for p in self.scenario.periods}
+            )
+        return table
 
     def binding(self, tolerance: float = 1e-3) -> pd.DataFrame:
         """Limits that bind (or are within ``tolerance`` of capacity): see
@@ -204,6 +225,7 @@ class Plan:
             "racks": records(self.racks),
             "retrofits": records(self.retrofits),
             "halls": records(self.halls),
+            "clusters": records(self.clusters),
             "diagnosis": None if self.diagnosis is None else records(self.diagnosis),
         }
 
@@ -217,12 +239,20 @@ class Plan:
 
     @classmethod
     def from_tables(
-        cls, scenario: Scenario, racks, retrofits, halls, status: str = "optimal", **meta
+        cls,
+        scenario: Scenario,
+        racks,
+        retrofits,
+        halls,
+        status: str = "optimal",
+        clusters=None,
+        **meta,
     ) -> Plan:
         """A Plan of given decision tables, its objective and total spend computed from them
         by :mod:`planner.plan.accounting` (for plans drawn up by hand or by other tools)."""
+        clusters = _empty(acc.CLUSTER_COLUMNS) if clusters is None else clusters
         spend = float(acc.spend(scenario, racks, retrofits, halls)["total_usd"].sum())
-        compute = float(acc.compute_pflops(scenario, racks).sum())
+        compute = float(acc.counted_pflops(scenario, racks, clusters).sum())
         return cls(
             scenario,
             status,
@@ -231,6 +261,7 @@ class Plan:
             racks=racks.reset_index(drop=True),
             retrofits=retrofits.reset_index(drop=True),
             halls=halls.reset_index(drop=True),
+            clusters=clusters.reset_index(drop=True),
             **meta,
         )
 
@@ -271,6 +302,7 @@ class Plan:
             racks=table(doc.racks, acc.RACK_COLUMNS),
             retrofits=table(doc.retrofits, acc.RETROFIT_COLUMNS),
             halls=table(doc.halls, acc.HALL_COLUMNS),
+            clusters=table(doc.clusters, acc.CLUSTER_COLUMNS),
             diagnosis=None if doc.diagnosis is None else pd.DataFrame(doc.diagnosis),
             solver=doc.solver,
             message=doc.message,
@@ -300,3 +332,11 @@ class Plan:
                 out.write(f"{name}.csv", lambda path, df=df: df.to_csv(path, index=False))
             )
         return written
+
+
+def _clusters_text(clusters: pd.DataFrame, period: str) -> str:
+    """``"3 ai-zone, 1 building"``: the clusters of each kind operating in a period."""
+    if clusters.empty:
+        return ""
+    here = clusters[clusters["period"] == period].groupby("kind", sort=False)["count"].sum()
+    return ", ".join(f"{int(n)} {kind}" for kind, n in here.items() if n)

@@ -23,7 +23,9 @@ from ..scenario.documents import read_text
 from ..scenario.problems import DocumentError, InputError, Problem, problems_from
 
 FORMAT = "dc-retrofit-planner plan"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: versions this planner reads: 1 (before training clusters) and 2
+READ_VERSIONS = (1, 2)
 STATUSES = ("optimal", "feasible", "infeasible", "error")
 
 
@@ -70,13 +72,25 @@ class HallRow(_Row):
     liquid_to_aalc_kw: Finite
 
 
+class ClusterRow(_Row):
+    kind: str
+    domain: Literal["hall", "site"]
+    site: str
+    hall: str  # "" for site-domain clusters
+    rack_type: str
+    period: str
+    count: Whole
+    racks: Whole
+    gpus: Whole
+
+
 class PlanFile(BaseModel):
-    """What a plan file holds (version 1)."""
+    """What a plan file holds (version 2; version 1 has no ``clusters``)."""
 
     model_config = ConfigDict(extra="forbid")
 
     format: Literal[FORMAT]  # type: ignore[valid-type]
-    version: Literal[1]
+    version: Literal[READ_VERSIONS]  # type: ignore[valid-type]
     status: Literal[STATUSES]  # type: ignore[valid-type]
     objective: Finite | None = None
     total_spend_usd: Finite = 0.0
@@ -89,6 +103,7 @@ class PlanFile(BaseModel):
     racks: list[RackRow] = []
     retrofits: list[RetrofitRow] = []
     halls: list[HallRow] = []
+    clusters: list[ClusterRow] = []
     diagnosis: list[dict] | None = None
 
 
@@ -144,13 +159,13 @@ def parse_plan_document(text: str, source: str | None = None) -> PlanFile:
             source,
         )
     version = data.get("version")
-    if version != FORMAT_VERSION:
+    if version not in READ_VERSIONS:
         raise PlanFileError(
             [
                 Problem(
                     "version",
-                    f"unknown plan file version {version!r}: this planner reads version "
-                    f"{FORMAT_VERSION}",
+                    f"unknown plan file version {version!r}: this planner reads versions "
+                    f"{', '.join(map(str, READ_VERSIONS))}",
                 )
             ],
             source,

@@ -2,7 +2,7 @@
 
 Nothing here calls the optimisation model: usage is recomputed by
 :mod:`planner.plan.accounting` from the decisions the plan states, and each rule of MODEL.md
-sections 2-4 is checked on it. Each problem names its rule and place.
+sections 2-5 is checked on it. Each problem names its rule and place.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from ..scenario import Scenario
 from . import accounting as acc
+from .cluster_checks import check_cluster_table, check_clusters
 
 REL = 1e-6  # relative tolerance on continuous quantities
 ABS = 1e-3  # absolute tolerance (kW, Gbps, USD)
@@ -49,11 +50,13 @@ def verify(plan) -> list[Violation]:
         found.append(Violation(rule, site, hall, period, message))
 
     _check_tables(sc, plan, bad)
+    check_cluster_table(sc, plan, bad)
     if found:
         return found  # usage would be meaningless on tables that name unknown things
     _check_structure(sc, plan, bad)
     _check_resources(sc, plan, bad)
     _check_money_and_targets(sc, plan, bad)
+    check_clusters(sc, plan, bad)
     return found
 
 
@@ -293,7 +296,9 @@ def _check_money_and_targets(sc: Scenario, plan, bad) -> None:
             if gpus[p] < target - 1e-9:
                 bad("target", f"{gpus[p]:,} GPUs operating, target {target:,.0f}", period=p)
     objective = (
-        float(acc.compute_pflops(sc, plan.racks).sum()) if sc.objective == "max_compute" else total
+        float(acc.counted_pflops(sc, plan.racks, plan.clusters).sum())
+        if sc.objective == "max_compute"
+        else total
     )
     if plan.objective is None or abs(plan.objective - objective) > max(ABS, REL * abs(objective)):
         bad(

@@ -10,11 +10,12 @@
 
 from .fields import CAPACITY_UNIT, HALL_KINDS, SITE_KINDS
 from .loading import json_schema, load_scenario, reference_markdown, revalidate, validate_document
-from .models import CpuRacks, Hall, RackType, ReferenceRack, Retrofit, Scenario, Site
+from .models import ClusterKind, CpuRacks, Hall, RackType, ReferenceRack, Retrofit, Scenario, Site
 from .problems import DocumentError, InputError, Problem, ScenarioError
 
 __all__ = [
     "CAPACITY_UNIT",
+    "ClusterKind",
     "HALL_KINDS",
     "SITE_KINDS",
     "CpuRacks",

@@ -135,8 +135,22 @@ def _cross_check(raw: dict) -> Iterator[tuple[tuple, str, Any]]:
                 f"has {len(value)} entries but there are {n_periods} periods",
                 value,
             )
-    if raw.get("objective") == "min_cost" and raw.get("gpu_targets") is None:
-        yield ("gpu_targets",), "objective min_cost needs gpu_targets (one per period)", None
+    kinds = _items(raw, "clusters")
+    yield from _duplicates(kinds, ("clusters",))
+    cluster_targets = any(isinstance(k.get("targets"), list) for _, k in kinds)
+    if (
+        raw.get("objective") == "min_cost"
+        and raw.get("gpu_targets") is None
+        and not cluster_targets
+    ):
+        yield (
+            ("gpu_targets",),
+            "objective min_cost needs gpu_targets (one per period) or cluster targets",
+            None,
+        )
+    if raw.get("compute_counts") == "clustered" and not kinds:
+        yield ("compute_counts",), "compute_counts clustered needs cluster kinds (clusters)", None
+    yield from _cluster_checks(raw, kinds, n_periods)
 
     for i, rack in racks:
         fraction = _as_number(rack.get("liquid_fraction", 0.0))
@@ -189,3 +203,86 @@ def _cross_check(raw: dict) -> Iterator[tuple[tuple, str, Any]]:
                     )
                 elif names.index(name) != k:
                     yield loc, f"{name!r} is listed twice", name
+
+
+def _cluster_checks(raw: dict, kinds: list, n_periods: int | None) -> Iterator[tuple]:
+    """Cluster kinds: rack types that exist, targets of the right length, and a kind that
+    some rack type can form somewhere within the horizon (else why not)."""
+    racks = {
+        r.get("name"): r for _, r in _items(raw, "rack_types") if isinstance(r.get("name"), str)
+    }
+    halls = [h for _, site in _items(raw, "sites") for _, h in _items(site, "halls")]
+    sites = [[h for _, h in _items(site, "halls")] for _, site in _items(raw, "sites")]
+    for i, kind in kinds:
+        names = kind.get("rack_types")
+        if isinstance(names, list):
+            for j, name in enumerate(names):
+                if isinstance(name, str) and name not in racks:
+                    known = ", ".join(racks) or "none"
+                    yield (
+                        ("clusters", i, "rack_types", j),
+                        f"unknown rack type {name!r} (the catalog has: {known})",
+                        name,
+                    )
+                elif isinstance(name, str) and names.index(name) != j:
+                    yield ("clusters", i, "rack_types", j), f"{name!r} is listed twice", name
+        targets = kind.get("targets")
+        if isinstance(targets, list) and n_periods is not None and len(targets) != n_periods:
+            yield (
+                ("clusters", i, "targets"),
+                f"has {len(targets)} entries but there are {n_periods} periods",
+                targets,
+            )
+        reasons = _why_unformable(kind, racks, halls, sites, n_periods)
+        if reasons:
+            yield (
+                ("clusters", i),
+                "no rack type can ever form this cluster kind: " + "; ".join(reasons),
+                None,
+            )
+
+
+def _why_unformable(kind: dict, racks: dict, halls: list, sites: list, n_periods) -> list[str]:
+    """Why each rack type a kind may use cannot form one cluster (positions, GPUs, lead
+    time); [] when some type can, or when the document is too broken to tell."""
+    gpus = _as_number(kind.get("gpus"))
+    if not gpus or gpus <= 0:
+        return []
+    names = kind.get("rack_types")
+    if names is not None and not isinstance(names, list):
+        return []
+    chosen = [racks[n] for n in (names if names is not None else list(racks)) if n in racks]
+    if not chosen:
+        return ["it names no rack type of the catalog"] if names is not None else []
+    domain = kind.get("domain", "hall")
+    spaces = [_as_number(h.get("positions")) or 0 for h in halls]
+    if domain == "site":
+        spaces = [sum(_as_number(h.get("positions")) or 0 for h in site) for site in sites]
+    room = max(spaces, default=0)
+    reasons = []
+    for rack in chosen:
+        name, per = rack.get("name"), _as_number(rack.get("gpus"))
+        positions, lead = (
+            _as_number(rack.get("positions", 1)),
+            _as_number(rack.get("lead_periods", 0)),
+        )
+        if per is None or positions is None or lead is None:
+            return []  # its own fields report it
+        if per <= 0:
+            reasons.append(f"{name} has no GPUs")
+            continue
+        need = math.ceil(gpus / per)
+        if need * positions > room:
+            where = "site" if domain == "site" else "hall"
+            reasons.append(
+                f"{name} needs {need:,} racks ({gpus:,.0f} GPUs / {per:,.0f} per rack) "
+                f"taking {need * positions:,.0f} positions, more than the largest {where} "
+                f"has ({room:,.0f})"
+            )
+        elif n_periods is not None and lead >= n_periods:
+            reasons.append(
+                f"{name} arrives only from period index {_plain(lead)}, after the horizon"
+            )
+        else:
+            return []
+    return reasons

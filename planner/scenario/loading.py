@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from .documents import read_document
-from .models import CpuRacks, Hall, RackType, ReferenceRack, Retrofit, Scenario, Site
+from .models import ClusterKind, CpuRacks, Hall, RackType, ReferenceRack, Retrofit, Scenario, Site
 from .problems import DocumentError, Problem, ScenarioError, problems_from
 
 
@@ -72,6 +72,7 @@ def reference_markdown() -> str:
         ("sites[]", Site),
         ("sites[].halls[]", Hall),
         ("sites[].halls[].cpu_racks", CpuRacks),
+        ("clusters[]", ClusterKind),
     ]
     for title, model in sections:
         parts += [

@@ -214,6 +214,28 @@ class Site(_Model):
     halls: Annotated[list[Hall], Field(min_length=1)] = _doc("The site's halls.")
 
 
+class ClusterKind(_Model):
+    """A kind of training cluster: GPUs under one non-blocking backend fabric, all their
+    racks in one hall or one site, all of one rack type."""
+
+    name: Name = _doc("Unique name of the cluster kind.")
+    gpus: _count(MOST_COUNT, least=1) = _doc(
+        "GPUs in one cluster (a Meta AI zone: 2,000-4,000 GPUs)."
+    )
+    domain: Literal["hall", "site"] = _doc(
+        "Where one cluster's racks stand: all in one hall, or all in the halls of one site.",
+        "hall",
+    )
+    rack_types: list[Name] | None = _doc(
+        "Rack types a cluster may be made of (one type per cluster); null = every type.", None
+    )
+    targets: list[Count] | None = _doc(
+        "Clusters of this kind that must be operating in each period (one number per "
+        "period), or null.",
+        None,
+    )
+
+
 class Scenario(_Model):
     """A planning question: periods, objective, budgets, catalogs and the fleet."""
 
@@ -241,6 +263,14 @@ class Scenario(_Model):
     )
     retrofits: list[Retrofit] = _doc("Catalog of retrofit options.", [])
     sites: Annotated[list[Site], Field(min_length=1)] = _doc("Sites and their halls.")
+    clusters: list[ClusterKind] | None = _doc(
+        "Training cluster kinds (MODEL.md section 5), or null for none.", None
+    )
+    compute_counts: Literal["all", "clustered"] = _doc(
+        "What max_compute counts: all: every rack; clustered: a rack only while it is in a "
+        "cluster. GPU targets count every GPU either way.",
+        "all",
+    )
 
     @model_validator(mode="wrap")
     @classmethod
@@ -284,6 +314,16 @@ class Scenario(_Model):
         """Budget of each period in USD (None = no cap)."""
         b = self.budget_usd_per_period
         return list(b) if isinstance(b, list) else [b] * self.n_periods
+
+    def cluster_kinds(self) -> list[ClusterKind]:
+        """The cluster kinds (none when ``clusters`` is null)."""
+        return list(self.clusters or [])
+
+    def cluster_rack_types(self, kind: ClusterKind) -> list[RackType]:
+        """The rack types a cluster of ``kind`` may be made of: those it names (every type
+        when it names none) that have GPUs."""
+        names = kind.rack_types
+        return [r for r in self.rack_types if r.gpus > 0 and (names is None or r.name in names)]
 
     def halls(self) -> Iterator[tuple[Site, Hall]]:
         """Every (site, hall) pair, in file order."""

@@ -29,7 +29,7 @@ from multiprocessing.connection import Connection
 import numpy as np
 
 #: time-limited models with at least this many columns are solved in a child process
-ISOLATE_MIN_COLUMNS = 5000
+ISOLATE_MIN_COLUMNS = 1000
 #: how long past its limit a child process may run before it is stopped (s), at least
 GRACE_S = 0.5
 

@@ -82,6 +82,7 @@ def plan_of(m: RetrofitModel, values: dict, status, gap, message, seconds, **met
         racks=pd.DataFrame(racks, columns=acc.RACK_COLUMNS),
         retrofits=pd.DataFrame(retrofits, columns=acc.RETROFIT_COLUMNS),
         halls=pd.DataFrame(halls, columns=acc.HALL_COLUMNS),
+        clusters=pd.DataFrame(cluster_rows(m, whole), columns=acc.CLUSTER_COLUMNS),
         message=message,
         solve_seconds=seconds,
         **meta,
@@ -99,6 +100,28 @@ def plan_of(m: RetrofitModel, values: dict, status, gap, message, seconds, **met
     plan.total_spend_usd = float(spend)
     plan.objective = float(compute if sc.objective == "max_compute" else spend)
     return plan
+
+
+def cluster_rows(m: RetrofitModel, whole) -> list[tuple]:
+    """The clusters table's rows of a solution (``whole(var)``: a variable's whole value)."""
+    sc, idx = m.scenario, m.index
+    kinds = sc.cluster_kinds()
+    rows = []
+    for (c, d, r, t), var in sorted(m.k.items(), key=lambda kv: (kv[0][0], kv[0][3], kv[0][1])):
+        count = whole(var)
+        if not count:
+            continue
+        kind, rack = kinds[c], sc.rack_types[r]
+        if kind.domain == "hall":
+            site, hall = idx.halls[d][1].name, idx.halls[d][2].name
+        else:
+            site, hall = sc.sites[d].name, ""
+        racks = count * idx.cluster_racks(c, r)
+        rows.append(
+            (kind.name, kind.domain, site, hall, rack.name, sc.periods[t], count, racks,
+             racks * rack.gpus)
+        )  # fmt: skip
+    return rows
 
 
 def liquid_heat(m: RetrofitModel, values: dict) -> dict:

@@ -48,7 +48,7 @@ def greedy_start(m: RetrofitModel, deadline: float | None = None) -> dict[str, f
 
 def start_values(m: RetrofitModel, plan: Plan) -> dict[str, float]:
     """Values of the model's variables (by name) that reproduce ``plan``'s tables: racks and
-    doors, retrofit units, CPU racks retired and the liquid split."""
+    doors, retrofit units, CPU racks retired, clusters and the liquid split."""
     sc, idx = m.scenario, m.index
     hall_of = {(site.name, hall.name): h for h, (_, site, hall) in enumerate(idx.halls)}
     site_of = {site.name: s for s, site in enumerate(sc.sites)}
@@ -73,6 +73,11 @@ def start_values(m: RetrofitModel, plan: Plan) -> dict[str, float]:
             put(m.u, (hall_of[row.site, row.hall], o, t), row.units)
         else:
             put(m.w, (site_of[row.site], o, t), row.units)
+    kind_of = {kind.name: c for c, kind in enumerate(sc.cluster_kinds())}
+    for row in plan.clusters.itertuples(index=False):
+        c, r, t = kind_of[row.kind], rack_of[row.rack_type], period_of[row.period]
+        d = hall_of[row.site, row.hall] if row.hall else site_of[row.site]
+        put(m.k, (c, d, r, t), row.count)
     for row in plan.halls.itertuples(index=False):
         h, t = hall_of[row.site, row.hall], period_of[row.period]
         put(m.x, (h, t), row.cpu_racks_retired)
