@@ -271,3 +271,25 @@ def test_the_objective_counts_only_clustered_racks():
     stated = Plan.from_tables(plan.scenario, plan.racks, plan.retrofits, plan.halls)
     assert stated.objective == 0  # no clusters table: nothing counts
     assert {v.rule for v in stated.verify()} == set()  # sound, if poor
+
+
+# -- the rule-of-thumb plan learns clusters ----------------------------------------------------
+@pytest.mark.parametrize("c", CASES, ids=lambda c: c.id)
+def test_the_rule_of_thumb_forms_clusters_soundly_and_never_beats_the_optimum(c: Case):
+    greedy = planner.baseline.greedy(_scenario(c.id))
+    assert greedy.status == "feasible", greedy.message
+    assert greedy.verify() == []
+    if greedy.scenario.objective == "max_compute":
+        assert greedy.objective <= c.objective + 1e-9
+    else:
+        assert greedy.objective >= c.objective - 1e-9
+
+
+def test_the_rule_of_thumb_places_a_hall_cluster_whole():
+    """By hand: the 4-rack zone needs the power unit for its 4th rack; the rule of thumb
+    buys it with the block, and forms the zone (it would not place 3 racks that count for
+    nothing)."""
+    greedy = planner.baseline.greedy(_scenario("hall-cluster-needs-a-retrofit"))
+    assert cluster_counts(greedy) == {("zone", "h1", "a", "P0"): 1}
+    assert rack_counts(greedy) == {("h1", "P0", "a"): 4}
+    assert greedy.objective == 40

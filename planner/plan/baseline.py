@@ -15,8 +15,20 @@ import pandas as pd
 
 from ..scenario import RackType, Scenario, load_scenario
 from . import accounting as acc
+from . import greedy_clusters as gc
 from .greedy_state import _Greedy
 from .plan import Plan
+
+#: the rules a rule-of-thumb plan may miss without a bug: targets it could not reach
+TARGETS = ("target", "cluster_target")
+
+
+def _short(sc: Scenario, g, t: int, target: float | None, gpus: float) -> bool:
+    """Whether more racks are wanted in period t: always for max_compute (``target`` None),
+    else while the GPU target or a cluster target is not met."""
+    if target is None:
+        return True
+    return gpus < target or not gc.targets_met(sc, g, t)
 
 
 def _ranked(sc: Scenario, mode: str) -> list[RackType]:
@@ -99,12 +111,14 @@ def greedy(scenario: Scenario | str, deadline: float | None = None) -> Plan:
     mode = "compute" if sc.objective == "max_compute" else "targets"
     g = _Greedy(sc, mode)
     ranked = _ranked(sc, mode)
-    rows_racks, rows_units, rows_halls = [], [], []
+    rows_racks, rows_units, rows_halls, rows_clusters = [], [], [], []
     previous_units: dict = {}
     cut_short = False
     for t, period in enumerate(sc.periods):
         g.t, g.spent = t, 0.0
         target = sc.gpu_targets[t] if (mode == "targets" and sc.gpu_targets) else None
+        if mode == "targets" and target is None:
+            target = 0  # only cluster targets to meet
         gpus = sum(
             n * rack.gpus
             for h in g.halls
@@ -120,13 +134,18 @@ def greedy(scenario: Scenario | str, deadline: float | None = None) -> Plan:
             if not g.repair(index):
                 g.unrepaired = True  # over a limit as it stands: add no rack here now
                 continue
+
             for rack in ranked:
-                if target is not None and gpus >= target:
+                if not _short(sc, g, t, target, gpus):
                     break
-                if t < rack.lead_periods or not g.placeable(h, rack):
+                if t < rack.lead_periods or not g.placeable(h, rack) or not gc.useful(sc, rack):
                     continue
-                while (target is None or gpus < target) and g.try_add(index, rack):
-                    gpus += rack.gpus
+                racks = gc.block(sc, rack)
+                while _short(sc, g, t, target, gpus) and gc.try_block(g, index, rack, racks):
+                    gpus += rack.gpus * racks
+                if racks > 1 and gc.singles_count(sc, rack):  # fill up with single racks
+                    while _short(sc, g, t, target, gpus) and g.try_add(index, rack):
+                        gpus += rack.gpus
         for h in g.halls:
             site, hall = h.site.name, h.hall.name
             for (name, door), n in h.racks.items():
@@ -142,6 +161,7 @@ def greedy(scenario: Scenario | str, deadline: float | None = None) -> Plan:
             rows_halls.append(
                 (site, hall, period, h.retired, count - h.retired, h.to_cdu, h.to_aalc)
             )
+        rows_clusters += gc.table_rows(sc, g, period)
         for s, site in enumerate(sc.sites):
             for name, n in g.site_units[s].items():
                 if n:
@@ -152,9 +172,10 @@ def greedy(scenario: Scenario | str, deadline: float | None = None) -> Plan:
     racks = pd.DataFrame(rows_racks, columns=acc.RACK_COLUMNS)
     retrofits = pd.DataFrame(rows_units, columns=acc.RETROFIT_COLUMNS)
     halls = pd.DataFrame(rows_halls, columns=acc.HALL_COLUMNS)
+    clusters = pd.DataFrame(rows_clusters, columns=acc.CLUSTER_COLUMNS)
     spend = acc.spend(sc, racks, retrofits, halls)
     total = float(spend["total_usd"].sum())
-    objective = float(acc.compute_pflops(sc, racks).sum()) if mode == "compute" else total
+    objective = float(acc.counted_pflops(sc, racks, clusters).sum()) if mode == "compute" else total
     plan = Plan(
         sc,
         "feasible",
@@ -163,6 +184,7 @@ def greedy(scenario: Scenario | str, deadline: float | None = None) -> Plan:
         racks=racks,
         retrofits=retrofits,
         halls=halls,
+        clusters=clusters,
         solver="greedy",
         message="rule-of-thumb baseline (planner.baseline.greedy): densest rack first, "
         "cheapest unlocking purchase, hall by hall within budget",
@@ -171,23 +193,28 @@ def greedy(scenario: Scenario | str, deadline: float | None = None) -> Plan:
     if cut_short:
         plan.message += "; stopped at its deadline with the racks placed by then"
     problems = plan.verify()
-    if g.unrepaired and any(p.rule != "target" for p in problems):
+    if g.unrepaired and any(p.rule not in TARGETS for p in problems):
         # the halls as they stand exceed a limit that no purchase in reach repairs
         plan.status = "error"
         plan.message = (
             "the halls as they stand exceed limits that the rule of thumb cannot repair "
             "(no retrofit or CPU retirement in reach of the budget fixes them): "
-            + "; ".join(str(p) for p in problems if p.rule != "target")
+            + "; ".join(str(p) for p in problems if p.rule not in TARGETS)
         )
         return plan
-    missed = [p for p in problems if p.rule == "target"]
+    missed = [p for p in problems if p.rule in TARGETS]
     if len(missed) < len(problems):  # a bug in this module: never hand out such a plan
         raise RuntimeError(
             "the greedy baseline broke a rule: " + "; ".join(str(p) for p in problems)
         )
     if missed:
         plan.status = "error"
-        plan.message = "the rule of thumb misses the GPU targets: " + "; ".join(
+        which = " and ".join(
+            words
+            for rule, words in (("target", "GPU"), ("cluster_target", "cluster"))
+            if any(p.rule == rule for p in missed)
+        )
+        plan.message = f"the rule of thumb misses the {which} targets: " + "; ".join(
             f"{p.period}: {p.message}" for p in missed
         )
     return plan
