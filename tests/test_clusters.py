@@ -293,3 +293,38 @@ def test_the_rule_of_thumb_places_a_hall_cluster_whole():
     assert cluster_counts(greedy) == {("zone", "h1", "a", "P0"): 1}
     assert rack_counts(greedy) == {("h1", "P0", "a"): 4}
     assert greedy.objective == 40
+
+
+# -- explaining and diagnosing clusters --------------------------------------------------------
+def test_an_unreachable_cluster_target_is_diagnosed_with_the_limits_behind_it():
+    """Two 24-GPU zones need 6 racks where the hall holds 4: the target is short by one
+    cluster, and behind it the hall's space by 2 positions."""
+    data = scenario([rack()], clusters=[zone(24, targets=[2])], objective="min_cost")
+    plan = planner.solve(planner.Scenario.model_validate(data))
+    assert plan.status == "infeasible"
+    short = plan.diagnosis.set_index("stage")
+    assert short.loc["shortfall", "rule"] == "cluster_target"
+    assert short.loc["shortfall", "shortfall"] == pytest.approx(1)
+    assert "zone clusters, P0: target short by 1 cluster" in short.loc["shortfall", "message"]
+    assert short.loc["behind target", "rule"] == "space"
+    assert short.loc["behind target", "shortfall"] == pytest.approx(2)
+    assert "zone clusters, P0: target short by 1 cluster" in plan.message
+
+
+def test_what_stops_the_next_cluster():
+    """By hand: the hall holds 4 racks on 30 kW + the 10 kW unit it may buy once; one more
+    4-rack zone needs 4 more racks: 40 kW of power and 4 positions more."""
+    from planner.insight.clusters import next_clusters
+
+    plan = _solved("hall-cluster-needs-a-retrofit")
+    row = next_clusters(plan).iloc[0]
+    assert (row.kind, row.hall, row.rack_type, row.racks_needed) == ("zone", "h1", "a", 4)
+    assert row.stops.split("; ") == ["power", "space"]
+    assert row.message == (
+        "one more zone in hall h1 needs 4 more a racks: power short by 40 kW in hall h1 in "
+        "P0, space short by 4 positions in hall h1 in P0"
+    )
+    why = plan.explain()
+    assert any(
+        s.startswith("One more zone in hall h1 needs 4 more a racks") for s in why.findings()
+    )

@@ -132,10 +132,14 @@ def test_diagnosis_of_an_unreachable_gpu_target():
     plan = planner.solve(sc)
     assert plan.status == "infeasible"
     d = plan.diagnosis
-    assert d[["rule", "period", "shortfall", "unit"]].values.tolist() == [
-        ["target", "P1", 20.0, "GPUs"]
+    # the target's shortfall, then the limit behind it: 20 more GPUs are 3 racks of 8 GPUs
+    # and 10 kW each on the hall's 100 kW: 30 kW of power
+    assert d[["rule", "period", "shortfall", "unit", "stage"]].values.tolist() == [
+        ["target", "P1", 20.0, "GPUs", "shortfall"],
+        ["power", "P1", 30.0, "kW", "behind target"],
     ]
     assert "the most these sites can hold is 80 of 100" in d.iloc[0].message
+    assert d.iloc[1].message == "to meet the targets, hall h, P1: power short by 30 kW"
     assert "GPU target short by 20 GPUs" in plan.message
 
 

@@ -4,7 +4,7 @@ scenario has no plan."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -14,6 +14,7 @@ from ..plan.binding import binding
 from ..scenario import CAPACITY_UNIT
 from ..solving import SolveOptions, run
 from ..solving.options import EXACT
+from .clusters import next_clusters
 
 # -- marginal values by re-solving -----------------------------------------------------------
 #: which utilisation resource each retrofit kind relieves (for screening candidates)
@@ -276,12 +277,16 @@ class Explanation:
     shadow_prices : DataFrame
         LP shadow prices of the limits with the plan's retrofits fixed and rack counts
         relaxed (a linear reading around the plan), see :func:`shadow_prices`.
+    next_clusters : DataFrame
+        For scenarios with cluster kinds: what stops one more cluster of each kind in each
+        place, see :func:`planner.insight.clusters.next_clusters`.
     """
 
     plan: object
     binding: pd.DataFrame
     marginal_values: pd.DataFrame
     shadow_prices: pd.DataFrame
+    next_clusters: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def findings(self, top: int = 8) -> list[str]:
         """The most useful facts, as sentences."""
@@ -317,6 +322,8 @@ class Explanation:
                 f"{first.period}".rstrip()
                 + "."
             )
+        for row in self.next_clusters.itertuples(index=False):
+            out.append(row.message[0].upper() + row.message[1:] + ".")
         return out
 
 
@@ -345,4 +352,5 @@ def explain(
         binding(plan),
         marginal_values(plan, which, opts, progress),
         shadow_prices(plan, opts),
+        next_clusters(plan, opts),
     )

@@ -12,7 +12,9 @@ from .rules import RULES
 from .variables import add_cluster_variables, add_gifts, add_variables
 
 
-def build(sc: Scenario, elastic: bool = False, gifts: Iterable[Gift] = ()) -> RetrofitModel:
+def build(
+    sc: Scenario, elastic: bool = False, gifts: Iterable[Gift] = (), hard: Iterable[str] = ()
+) -> RetrofitModel:
     """Build the MILP of a scenario, with the scenario's primary objective set.
 
     ``max_compute``: maximise PFLOPS-periods ``sum_{h,r,t} pflops[r] n[h,r,t]``;
@@ -20,13 +22,14 @@ def build(sc: Scenario, elastic: bool = False, gifts: Iterable[Gift] = ()) -> Re
 
     ``elastic``: every capacity rule may be broken by a shortfall ``f >= 0`` (in the rule's
     unit) and the objective is ``min sum f / scale``: the least, relative to each limit's
-    size, that would make the scenario feasible. ``gifts``: units given at no cost.
+    size, that would make the scenario feasible; the rules named in ``hard`` keep no
+    shortfall. ``gifts``: units given at no cost.
     """
     sense = pulp.LpMaximize if sc.objective == "max_compute" else pulp.LpMinimize
     if elastic:
         sense = pulp.LpMinimize
     m = RetrofitModel(sc, Index.of(sc), pulp.LpProblem("retrofit", sense))
-    m.elastic, m.gifts = elastic, tuple(gifts)
+    m.elastic, m.gifts, m.hard = elastic, tuple(gifts), frozenset(hard)
     add_variables(m)
     add_cluster_variables(m)
     add_gifts(m)

@@ -173,6 +173,7 @@ class RetrofitModel:
     limits: dict = field(default_factory=dict)  # row name -> Limit, for capacity rows
     rows: dict = field(default_factory=dict)  # row name -> LpConstraint, for capacity rows
     elastic: bool = False  # capacity rows get a shortfall variable each
+    hard: frozenset = frozenset()  # rules that stay hard in the elastic model
     shortfall: dict = field(default_factory=dict)  # row name -> shortfall variable
     gifts: tuple = ()  # Gift units: installed at no cost, beyond max_units
     gift_vars: list = field(default_factory=list)  # (Gift, binary: the gift is taken)
@@ -193,7 +194,7 @@ class RetrofitModel:
         terms = list(terms)
         if limit is not None:
             self.limits[name] = limit
-            if self.elastic:
+            if self.elastic and limit.rule not in self.hard:
                 f = self.prob.add_variable(f"f_{len(self.shortfall)}", 0, None)
                 self.shortfall[name] = f
                 terms.append((f, -1.0 if sense == pulp.LpConstraintLE else 1.0))

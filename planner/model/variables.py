@@ -19,7 +19,7 @@ def add_variables(m: RetrofitModel) -> None:
     for h, (_, _, hall) in enumerate(idx.halls):
         for r in idx.racks[h]:
             rack = sc.rack_types[r]
-            cap = hall.positions // rack.positions
+            cap = (hall.positions // rack.positions) * stretch(m)
             for t in range(rack.lead_periods, sc.n_periods):
                 m.n[h, r, t] = prob.add_variable(f"n_{h}_{r}_{t}", 0, cap, integer)
                 if rack.cooling == "air":
@@ -55,6 +55,16 @@ def add_variables(m: RetrofitModel) -> None:
                 m.w[s, o, t] = prob.add_variable(f"w_{s}_{o}_{t}", 0, opt.max_units, integer)
 
 
+#: how far the elastic model may go past a hall's positions (space may be short there)
+ELASTIC_STRETCH = 10
+
+
+def stretch(m: RetrofitModel) -> int:
+    """Upper bounds by positions are the space rule's: in the elastic model, where space may
+    be short, they are ``ELASTIC_STRETCH`` times wider."""
+    return ELASTIC_STRETCH if m.elastic else 1
+
+
 def add_cluster_variables(m: RetrofitModel) -> None:
     """``k[c,d,r,t]``: clusters of kind c made of rack type r operating in domain d (a hall,
     or a site) in period t, whole and cumulative, none before type r's ``lead_periods``;
@@ -69,7 +79,7 @@ def add_cluster_variables(m: RetrofitModel) -> None:
                 most = sum(
                     idx.halls[h][2].positions // rack.positions for h in halls if r in idx.racks[h]
                 )
-                cap = most // need
+                cap = (most // need) * stretch(m)
                 if cap < 1:
                     continue
                 for t in range(rack.lead_periods, sc.n_periods):
