@@ -328,3 +328,46 @@ def test_what_stops_the_next_cluster():
     assert any(
         s.startswith("One more zone in hall h1 needs 4 more a racks") for s in why.findings()
     )
+
+
+# -- pictures ------------------------------------------------------------------------------------
+def test_the_cluster_map_draws_one_block_per_cluster(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.patches import Rectangle
+
+    import planner.plots
+
+    plan = _solved("cluster-targets-at-least-cost")  # one zone from P0, a second from P1
+    ax = planner.plots.cluster_map(plan)
+    blocks = [p for p in ax.patches if isinstance(p, Rectangle)]
+    assert sorted((b.get_x() + 0.45, b.get_width() + 0.1) for b in blocks) == [(0, 2), (1, 1)]
+    assert [t.get_text() for t in ax.texts].count("zone · b") == 2
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["s1/h1"]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["zone", "b"]
+
+
+def test_the_timeline_stacks_by_cluster_kind():
+    import planner.analysis
+
+    tl = planner.analysis.timeline(_solved("compute-counts-all"))
+    rows = tl.by_cluster.set_index("cluster")
+    # 5 racks of 8 GPUs: no cluster formed (every rack counts, nothing asks for one)
+    assert rows.loc["not in a cluster", "gpus"] == 40
+    tl = planner.analysis.timeline(_solved("compute-counts-clustered"))
+    rows = tl.by_cluster.set_index("cluster")
+    assert rows.loc["zone", "gpus"] == 24 and rows.loc["not in a cluster", "gpus"] == 0
+
+
+def test_planner_plot_clusters_writes_the_map(tmp_path):
+    from builders import invoke
+
+    config = tmp_path / "c.yaml"
+    import yaml
+
+    config.write_text(yaml.safe_dump(CASES[1].data), encoding="utf-8")
+    result = invoke("plot", "clusters", config, "--out", tmp_path / "clusters.png")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "clusters.png").stat().st_size > 1000

@@ -24,6 +24,9 @@ class Timeline:
     spend: pd.DataFrame
     periods: list[str]
     scenario_name: str
+    #: ``period, period_index, cluster, gpus, pflops``: GPUs and PFLOPS operating in
+    #: clusters of each kind, and ``"not in a cluster"`` for the rest
+    by_cluster: pd.DataFrame | None = None
 
 
 def timeline(plan: Plan) -> Timeline:
@@ -66,4 +69,28 @@ def timeline(plan: Plan) -> Timeline:
     ret = ret.sort_values(["period_index", "site", "hall", "option"]).reset_index(drop=True)
     spend = plan.spend.copy()
     spend.insert(1, "period_index", spend["period"].map(order).astype(int))
-    return Timeline(op, ret, spend, list(sc.periods), sc.name)
+    return Timeline(op, ret, spend, list(sc.periods), sc.name, _by_cluster(plan, op, order))
+
+
+NOT_CLUSTERED = "not in a cluster"
+
+
+def _by_cluster(plan: Plan, op: pd.DataFrame, order: dict) -> pd.DataFrame:
+    """GPUs and PFLOPS per period in clusters of each kind, and outside any cluster."""
+    pflops = {r.name: r.pflops for r in plan.scenario.rack_types}
+    rows = []
+    cl = plan.clusters
+    for period, t in order.items():
+        here = cl[cl["period"] == period]
+        total_gpus = float(op.loc[op["period"] == period, "gpus"].sum())
+        total_pflops = float(op.loc[op["period"] == period, "pflops"].sum())
+        for kind, group in here.groupby("kind", sort=False):
+            gpus = float(group["gpus"].sum())
+            flops = float(
+                sum(pflops[r] * n for r, n in zip(group["rack_type"], group["racks"], strict=True))
+            )
+            rows.append((period, t, kind, gpus, flops))
+            total_gpus -= gpus
+            total_pflops -= flops
+        rows.append((period, t, NOT_CLUSTERED, max(total_gpus, 0.0), max(total_pflops, 0.0)))
+    return pd.DataFrame(rows, columns=["period", "period_index", "cluster", "gpus", "pflops"])

@@ -53,6 +53,7 @@ class PlotKind(StrEnum):
     timeline = "timeline"
     utilisation = "utilisation"
     bandwidth = "bandwidth"
+    clusters = "clusters"
 
 
 SolverOption = Annotated[Solver, typer.Option(help="MILP solver.")]

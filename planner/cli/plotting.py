@@ -105,9 +105,10 @@ def plot(
         bool, typer.Option("--pro-rata", help="bandwidth: scale other rack types pro rata.")
     ] = False,
     metric: Annotated[str, typer.Option(help="timeline: 'gpus' or 'pflops'.")] = "gpus",
-    by: Annotated[str, typer.Option(help="timeline: stack by 'rack_type', 'hall' or 'site'.")] = (
-        "rack_type"
-    ),
+    by: Annotated[
+        str,
+        typer.Option(help="timeline: stack by 'rack_type', 'hall', 'site' or 'cluster' (kind)."),
+    ] = "rack_type",
     solver: SolverOption = Solver.highs,
     time_limit: TimeLimitPerSolve = None,
     gap: GapOption = 1e-4,
@@ -115,7 +116,7 @@ def plot(
 ) -> None:
     """Draw one plot of a scenario (solving it as needed) as a PNG: feasible build-outs of
     two rack types in a hall or a site, compute-cost frontier, build-out timeline, utilisation heat
-    map or bandwidth sensitivity."""
+    map, bandwidth sensitivity or the map of training clusters."""
     plan = None if sets else _plan_file(config)
     scenario = plan.scenario if plan is not None else _with_sets(config, _load(config), sets)
     opts = dict(solver=solver.value, time_limit_s=time_limit, mip_gap=gap)
@@ -131,7 +132,12 @@ def plot(
     if budget_mode not in ("total", "per_period"):
         _fail("--budget-mode: expected 'total' or 'per_period'")
         raise typer.Exit(EXIT_INVALID)
-    needs_plan = kind in (PlotKind.feasible, PlotKind.timeline, PlotKind.utilisation)
+    needs_plan = kind in (
+        PlotKind.feasible,
+        PlotKind.timeline,
+        PlotKind.utilisation,
+        PlotKind.clusters,
+    )
     if plan is None and (needs_plan or (kind == PlotKind.frontier and budget_values is None)):
         try:
             with err.status(f"Solving {scenario.name} with {solver.value}...", spinner="dots"):
@@ -169,6 +175,8 @@ def plot(
                 )
             elif kind == PlotKind.timeline:
                 ax = plots.timeline(plan, metric=metric, by=by)
+            elif kind == PlotKind.clusters:
+                ax = plots.cluster_map(plan)
             elif kind == PlotKind.utilisation:
                 ax = plots.utilisation(plan, period=period)
             else:

@@ -42,6 +42,7 @@ KNOWN = (
     "timeline.png",
     "utilisation.png",
     "feasible.png",
+    "clusters.png",
     "frontier.png",
     "bandwidth.png",
 )

@@ -16,6 +16,7 @@ figures survive greyscale; heat maps use cividis. Legends sit outside the data a
 
 from .all import plot_all, sweep_solves
 from .bandwidth import bandwidth_sensitivity
+from .clusters import cluster_map
 from .feasible import feasible_region
 from .frontier import frontier
 from .style import HATCHES, KIND_LABELS, KIND_STYLE, LINESTYLES, MARKERS, OKABE_ITO, RULE_STYLE
@@ -31,6 +32,7 @@ __all__ = [
     "OKABE_ITO",
     "RULE_STYLE",
     "bandwidth_sensitivity",
+    "cluster_map",
     "feasible_region",
     "frontier",
     "plot_all",

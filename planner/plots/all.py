@@ -11,6 +11,7 @@ from ..plan.files import Staging
 from ..scenario import Scenario
 from ..solving import SolveOptions
 from .bandwidth import bandwidth_sensitivity
+from .clusters import cluster_map
 from .feasible import feasible_region
 from .frontier import frontier
 from .timeline import timeline
@@ -49,7 +50,8 @@ def plot_all(
     is written in one step; in a folder given by path, the plots of an earlier run that
     this one does not draw are removed (see :mod:`planner.plan.files`).
 
-    * ``utilisation.png`` always; ``timeline.png`` for multi-period plans;
+    * ``utilisation.png`` always; ``timeline.png`` for multi-period plans; ``clusters.png``
+      (the cluster map) for scenarios with cluster kinds;
     * ``feasible.png`` for the first hall with two deployable rack types
       (:func:`planner.analysis.default_pair`);
     * ``frontier.png`` (``points`` budgets up to the plan's spend, or GPU targets for
@@ -98,6 +100,8 @@ def plot_all(
     if sc.n_periods > 1:
         save("timeline", timeline(plan))
     save("utilisation", utilisation(plan))
+    if sc.cluster_kinds():
+        save("clusters", cluster_map(plan))
     pair = an.default_pair(plan)
     if pair is None:
         note("feasible.png skipped: no hall has two deployable rack types")

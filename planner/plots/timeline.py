@@ -23,7 +23,8 @@ def timeline(
     spend_ax: Axes | None = None,
 ) -> Axes:
     """GPUs (``metric="gpus"``) or PFLOPS (``"pflops"``) operating per period, stacked by
-    ``by`` ("rack_type", "hall" or "site"), with retrofit units marked above the bars in
+    ``by`` ("rack_type", "hall", "site", or "cluster": by training cluster kind, with the
+    racks in no cluster apart), with retrofit units marked above the bars in
     the period they complete, and spend per period against the budget.
 
     With ``ax=None`` a two-panel figure is made (operating capacity above, spend below);
@@ -36,8 +37,8 @@ def timeline(
     tl = data if isinstance(data, an.Timeline) else an.timeline(data)
     if metric not in ("gpus", "pflops"):
         raise ValueError("metric must be 'gpus' or 'pflops'")
-    if by not in ("rack_type", "hall", "site"):
-        raise ValueError("by must be 'rack_type', 'hall' or 'site'")
+    if by not in ("rack_type", "hall", "site", "cluster"):
+        raise ValueError("by must be 'rack_type', 'hall', 'site' or 'cluster'")
     if ax is None:
         import matplotlib.pyplot as plt
 
@@ -45,12 +46,17 @@ def timeline(
         ax, spend_ax = fig.subplots(2, 1, sharex=True, height_ratios=[2.4, 1])
     periods = tl.periods
     xs = np.arange(len(periods))
-    op = tl.operating.copy()
-    op["group"] = op["site"] + "/" + op["hall"] if by == "hall" else op[by]
+    if by == "cluster":
+        op = tl.by_cluster.assign(group=tl.by_cluster["cluster"])
+    else:
+        op = tl.operating.copy()
+        op["group"] = op["site"] + "/" + op["hall"] if by == "hall" else op[by]
     table = op.pivot_table(
         index="period_index", columns="group", values=metric, aggfunc="sum", fill_value=0
     ).reindex(range(len(periods)), fill_value=0)
     groups = list(table.columns)
+    if by == "cluster":  # kinds in file order, the racks in no cluster last
+        groups = [g for g in dict.fromkeys(op["group"]) if g in groups]
     bottom = np.zeros(len(periods))
     handles: list = []
     for i, group in enumerate(groups):
@@ -110,7 +116,12 @@ def timeline(
     ax.grid(True, axis="y", color="#DDDDDD", linewidth=0.6)
     ax.set_axisbelow(True)
     ax.set_xticks(xs, periods)
-    by_label = {"rack_type": "rack type", "hall": "hall", "site": "site"}[by]
+    by_label = {
+        "rack_type": "rack type",
+        "hall": "hall",
+        "site": "site",
+        "cluster": "cluster kind",
+    }[by]
     _legend_outside(ax, handles, title=f"by {by_label}; retrofits", title_fontsize="small")
     if spend_ax is not None:
         _spend_panel(spend_ax, tl, xs)
