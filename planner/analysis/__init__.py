@@ -7,6 +7,7 @@ check these tables. Column names carry their unit (``spend_usd``, ``pflops_perio
   (:mod:`.feasible`), from a hall's region decided point by point (:mod:`.hall_region`,
   with :mod:`.case` and :mod:`.doors`), a site's (:mod:`.site_region`) and the MILP's,
   one solve per column (:mod:`.milp_region`);
+* :func:`stranded`: GPUs a plan's racks leave outside every training cluster;
 * :func:`frontier`: most compute against budget, or least spend against a GPU target;
 * :func:`timeline`: what operates per period; :func:`utilisation_matrix`: every resource's
   share used; :func:`bandwidth_sensitivity`: compute against a network multiple.
@@ -41,6 +42,7 @@ from .frontier import (
     with_budget,
     with_target,
 )
+from .stranding import STRANDED_COLUMNS, stranded
 from .timeline import Timeline, timeline
 from .utilisation import utilisation_matrix
 
@@ -52,6 +54,7 @@ __all__ = [
     "RESOURCE_LABELS",
     "RULE_LABELS",
     "RULE_UNITS",
+    "STRANDED_COLUMNS",
     "FeasibleRegion",
     "Timeline",
     "bandwidth_rack",
@@ -72,6 +75,7 @@ __all__ = [
     "site_pair",
     "snapshot",
     "snapshot_scenario",
+    "stranded",
     "timeline",
     "utilisation_matrix",
     "with_budget",

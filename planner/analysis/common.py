@@ -99,7 +99,8 @@ def snapshot_scenario(sc: Scenario, period: str | int | None = None) -> Scenario
     """A one-period scenario of period ``t``: lead times mapped to 0 (available by ``t``)
     or 1 (not yet: never, in one period), budget = per-period budgets summed over
     ``0..t`` (None if any is uncapped), ``budget_usd_total`` kept, objective max_compute,
-    no GPU targets."""
+    no GPU targets and no training clusters (every rack counts: the pictures made from a
+    snapshot are of the racks that fit, which clusters do not change)."""
     t = period_index(sc, period)
     data = sc.model_dump()
     data["periods"] = [sc.periods[t]]
@@ -107,6 +108,8 @@ def snapshot_scenario(sc: Scenario, period: str | int | None = None) -> Scenario
     data["budget_usd_per_period"] = None if any(b is None for b in budgets) else sum(budgets)
     data["objective"] = "max_compute"
     data["gpu_targets"] = None
+    data["clusters"] = None
+    data["compute_counts"] = "all"
     for item in data["rack_types"] + data["retrofits"]:
         item["lead_periods"] = 0 if item["lead_periods"] <= t else 1
     return Scenario.model_validate(data)
