@@ -371,3 +371,31 @@ def test_planner_plot_clusters_writes_the_map(tmp_path):
     result = invoke("plot", "clusters", config, "--out", tmp_path / "clusters.png")
     assert result.exit_code == 0, result.output
     assert (tmp_path / "clusters.png").stat().st_size > 1000
+
+
+def test_planner_solve_writes_the_clusters_table_and_every_plot_of_a_clustered_plan(tmp_path):
+    # cluster targets per period: the pictures made from one period (feasible build-outs)
+    # drop the clusters rather than fail on targets of the wrong length
+    import yaml
+    from builders import invoke
+
+    data = next(c for c in CASES if c.id == "cluster-targets-at-least-cost").data
+    config = tmp_path / "c.yaml"
+    config.write_text(yaml.safe_dump(data), encoding="utf-8")
+    out = tmp_path / "out"
+    result = invoke("solve", config, "--out", out)
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out / "clusters.csv")
+    assert list(table.columns) == list(acc.CLUSTER_COLUMNS)
+    assert table["count"].tolist() == [1, 2]
+    assert {"timeline.png", "utilisation.png", "clusters.png"} <= {p.name for p in out.iterdir()}
+
+
+def test_a_snapshot_keeps_no_clusters():
+    from planner.analysis import snapshot_scenario
+
+    sc = planner.Scenario.model_validate(
+        next(c for c in CASES if c.id == "cluster-targets-at-least-cost").data
+    )
+    snap = snapshot_scenario(sc, 1)
+    assert snap.clusters is None and snap.compute_counts == "all"

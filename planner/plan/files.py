@@ -39,6 +39,7 @@ KNOWN = (
     "utilisation.csv",
     "spend.csv",
     "summary.csv",
+    "clusters.csv",
     "timeline.png",
     "utilisation.png",
     "feasible.png",

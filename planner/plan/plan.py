@@ -317,7 +317,8 @@ class Plan:
             return self.stage(out)
 
     def stage(self, out: Staging) -> list[Path]:
-        """Stage ``plan.json`` and the tables' CSVs in a results folder being written."""
+        """Stage ``plan.json`` and the tables' CSVs in a results folder being written
+        (``clusters.csv`` too when the scenario has training clusters)."""
         written = [out.text("plan.json", self.to_json() + "\n")]
         tables = {
             "racks": self.racks,
@@ -327,6 +328,8 @@ class Plan:
             "spend": self.spend,
             "summary": self.summary().reset_index(),
         }
+        if self.scenario.cluster_kinds():
+            tables["clusters"] = self.clusters
         for name, df in tables.items():
             written.append(
                 out.write(f"{name}.csv", lambda path, df=df: df.to_csv(path, index=False))
