@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 import planner
+from planner.analysis import stranded
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 
@@ -56,7 +57,7 @@ def test_catalina_hall_cools_liquid_racks_only_with_aalc_sidecars(solved):
     assert space.used == space.capacity == 120
 
 
-def test_default_fleet_scenario_phases_a_budget_bound_catch_up(solved):
+def test_default_fleet_scenario_phases_a_catch_up_in_ai_zones(solved):
     plan = solved("meta-2023-retrofit")
     sc = plan.scenario
     assert plan.status == "optimal"
@@ -65,12 +66,26 @@ def test_default_fleet_scenario_phases_a_budget_bound_catch_up(solved):
     multiples = {r.name: r.network_multiple for r in sc.rack_types}
     assert 24 <= multiples["h100-air"] <= 32
     assert min(b for b in sc.budgets() if b is not None) >= 1e9  # billions a quarter
+    (zone,) = sc.cluster_kinds()
+    assert (zone.gpus, zone.domain, sc.compute_counts) == (3072, "hall", "clustered")
     gpus = plan.gpus()
     assert gpus.iloc[0] == 0  # server lead time: nothing operates in the first quarter
-    assert gpus.is_monotonic_increasing and gpus.iloc[-1] > 30_000
+    assert gpus.is_monotonic_increasing
+    # every GPU rack stands in a zone, and the zones meet their targets
+    zones = plan.clusters.groupby("period")["count"].sum().reindex(sc.periods, fill_value=0)
+    in_zones = plan.clusters.groupby("period")["gpus"].sum().reindex(sc.periods, fill_value=0)
+    racks_in = plan.clusters.groupby(["period", "hall", "rack_type"])["racks"].sum()
+    racks = plan.racks.groupby(["period", "hall", "rack_type"])["count"].sum()
+    assert racks_in.to_dict() == racks.to_dict()
+    assert (zones.to_numpy() >= zone.targets).all()
+    assert zones.tolist() == [0, 6, 6, 8, 8, 8, 9, 9]
+    assert in_zones.tolist() == [0, 18432, 18432, 24576, 24576, 24576, 27672, 27672]
+    assert plan.objective == pytest.approx(173_467, rel=1e-4)
+    assert plan.total_spend_usd == pytest.approx(1.33339e9, rel=1e-3)
+    # a GB200 NVL72 zone (43 racks) comes up in a1 once the rack type can arrive
+    gb200 = plan.clusters.query("rack_type == 'gb200-nvl72'")
+    assert set(gb200["hall"]) == {"a1"} and gb200["period"].min() == "2024Q3"
     spend = plan.spend.set_index("period")
-    # the budget binds in the first quarter GPUs can arrive
-    assert spend.loc["2023Q2", "total_usd"] == pytest.approx(1e9, rel=1e-3)
     assert (spend["total_usd"] <= spend["budget_usd"] + 1).all()
     kinds = set(plan.retrofits["kind"])
     assert {"cdu", "aalc", "fabric", "power"} <= kinds
@@ -78,3 +93,36 @@ def test_default_fleet_scenario_phases_a_budget_bound_catch_up(solved):
     first = plan.retrofits.groupby("kind")["period"].min()
     assert sc.periods.index(first["cdu"]) >= 2
     assert sc.periods.index(first["power"]) >= 3
+
+
+def test_default_fleet_planned_as_racks_strands_a_quarter_of_its_gpus(solved):
+    clustered = solved("meta-2023-retrofit").scenario
+    plan = planner.solve(planner.what_if(clustered, {"clusters": None, "compute_counts": "all"}))
+    assert plan.status == "optimal"
+    assert plan.verify() == []
+    assert plan.objective == pytest.approx(228_230, rel=1e-4)
+    gpus = plan.gpus()
+    assert gpus["2023Q2"] == 22432 and gpus.iloc[-1] == 36368
+    # the budget binds in the first quarter GPUs can arrive
+    assert plan.spend.set_index("period").loc["2023Q2", "total_usd"] == pytest.approx(1e9, rel=1e-3)
+    table = stranded(plan, clusters=clustered.clusters).set_index("period")
+    assert table.loc["2024Q4", "stranded_gpus"] == 8720
+    assert table.loc["2024Q4", "clusters"] == 9
+    # as zones, the rack plan trains on less than the clustered plan counts
+    assert (table["clustered_pflops"].sum()) < solved("meta-2023-retrofit").objective
+
+
+def test_building_cluster_spreads_one_cluster_over_the_halls(solved):
+    plan = solved("building-cluster")
+    assert plan.status == "optimal"
+    assert plan.verify() == []
+    (row,) = plan.clusters.itertuples(index=False)
+    assert (row.domain, row.hall, row.count, row.racks, row.gpus) == ("site", "", 1, 512, 4096)
+    per_hall = plan.racks.groupby("hall")["count"].sum()
+    assert per_hall.sum() == 512 and per_hall.max() <= 186 and len(per_hall) >= 3
+    assert plan.objective == pytest.approx(512 * 7.912)
+    assert plan.total_spend_usd == pytest.approx(512 * 3e5)
+    assert plan.retrofits.empty
+    racks = planner.solve(planner.what_if(plan.scenario, {"compute_counts": "all"}))
+    assert racks.racks["count"].sum() == 4 * 186
+    assert stranded(racks)["stranded_gpus"].tolist() == [232 * 8]
