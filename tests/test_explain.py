@@ -123,7 +123,11 @@ def test_explanation_bundles_everything():
     sc = scenario(retrofits=[POWER | {"max_units": 0}])
     why = planner.solve(sc).explain(which="all")
     assert len(why.binding) == len(why.marginal_values) == len(why.shadow_prices) == 1
-    assert any("One more 50 kW pw in hall h from P1 adds 5" in s for s in why.findings())
+    # max_units 0: the free unit is one beyond the cap
+    assert any(
+        "pw in hall h is at its cap (0 units) in P1: raising the cap by one 50 kW unit adds 5" in s
+        for s in why.findings()
+    )
 
 
 def test_diagnosis_of_an_unreachable_gpu_target():
@@ -197,7 +201,7 @@ def test_cli_explain_prints_findings_in_sentences(tmp_path):
     path = _write(tmp_path, scenario(retrofits=[POWER | {"max_units": 0}]))
     result = CliRunner().invoke(app, ["explain", path, "--all", "--out", str(tmp_path / "x")])
     assert result.exit_code == 0, result.output
-    assert "One more 50 kW pw in hall h from P1 adds 5 PFLOPS-periods" in result.output
+    assert "raising the cap by one 50 kW unit adds 5 PFLOPS-periods" in result.output
     assert "power (h, P1): 0.1 PFLOPS-periods per kW" in result.output
     assert (tmp_path / "x" / "marginal_values.csv").exists()
 
@@ -216,4 +220,4 @@ def test_cli_solve_lists_binding_limits(tmp_path):
         app, ["solve", _write(tmp_path, scenario()), "--out", str(tmp_path / "o")]
     )
     assert result.exit_code == 0
-    assert "power: h (1 hall- or site-periods, from P1)" in result.output
+    assert "What limits the plan:\n  power binds once, from P1: h\n" in result.output

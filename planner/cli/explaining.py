@@ -37,7 +37,11 @@ def explain(
     sets: Sets = None,
     all_options: Annotated[
         bool,
-        typer.Option("--all", help="Value every option in every hall and period (many solves)."),
+        typer.Option(
+            "--all",
+            help="Value every option in every hall and period (many solves), and list every "
+            "value, zeros included.",
+        ),
     ] = False,
     top: Annotated[int, typer.Option("--top", min=1, help="Findings to print.")] = 8,
     solver: SolverOption = Solver.highs,
@@ -65,7 +69,7 @@ def explain(
             time_limit_s=time_limit,
             progress=progress,
         )
-    findings = why.findings(top)
+    findings = why.findings(None if all_options else top, zeros=all_options)
     out.print("Findings:" if findings else "No retrofit unit would add anything at no cost.")
     for sentence in findings:
         out.print(f"  - {sentence}", highlight=False)

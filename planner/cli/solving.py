@@ -132,7 +132,7 @@ def _solve_and_report(config, scenario, solver, time_limit, gap, log, no_baselin
         except RuntimeError as exc:  # a bug in the baseline must not cost the plan
             line = f"Rule-of-thumb baseline (greedy) unavailable: {exc}"
         out.print(line, highlight=False, markup=False)
-    _print_binding(plan)
+    _print_limits(plan)
     _flag_broken(plan, "The plan")  # a sound model never flags; say so loudly if it does
     return plan
 
@@ -210,21 +210,16 @@ def synth(
     )
 
 
-def _print_binding(plan: Plan, top: int = 6) -> None:
-    """One line per binding resource: how often and where first."""
-    limits = plan.binding()
-    if limits.empty:
+def _print_limits(plan: Plan) -> None:
+    """Every limit of the plan, grouped by resource, most binding first, and the periods
+    money does not limit (:func:`planner.plan.limits.limit_lines`)."""
+    lines = plan.limit_lines()
+    if not lines:
         out.print("No limit binds: the plan stops where the rack catalog or lead times end.")
         return
-    out.print("Binding limits (used >= 99.9% of capacity):", highlight=False)
-    for resource, rows in list(limits.groupby("resource", sort=False))[:top]:
-        places = sorted({r.hall or r.site or "fleet" for r in rows.itertuples()})
-        shown = ", ".join(places[:6]) + (f" and {len(places) - 6} more" if len(places) > 6 else "")
-        periods = rows["period"].replace("", "all periods")
-        out.print(
-            f"  {resource}: {shown} ({len(rows)} hall- or site-periods, from {periods.iloc[0]})",
-            highlight=False,
-        )
+    out.print("What limits the plan:", highlight=False)
+    for line in lines:
+        out.print(f"  {line}", highlight=False, markup=False)
 
 
 def _stage_plots(plan: Plan, staged: Staging, sweeps: str, time_limit, gap) -> list[Path]:

@@ -11,6 +11,7 @@ import pandas as pd
 
 from ..model import MONEY, Gift, Index, build
 from ..plan.binding import binding
+from ..plan.limits import limit_lines
 from ..scenario import CAPACITY_UNIT
 from ..solving import SolveOptions, run
 from ..solving.options import EXACT
@@ -41,6 +42,7 @@ MARGINAL_COLUMNS = [
     "price_usd",
     "price_buys",
     "worth_price",
+    "at_cap",
     "exact",
 ]
 
@@ -135,7 +137,9 @@ def marginal_values(
     the option's price buys instead: for ``max_compute``, the compute gained by that much
     more budget in the same period (0 where money does not limit; NaN where there is no
     budget at all); for ``min_cost``, the price itself. ``worth_price`` is ``gain >
-    price_buys``. ``exact`` is False when a solve stopped short of the gap.
+    price_buys``. ``at_cap``: the plan already has ``max_units`` of the option there in
+    that period, so the free unit is one beyond the cap and ``gain`` is what raising the cap
+    by one unit gives. ``exact`` is False when a solve stopped short of the gap.
 
     Each solve takes seconds on a fleet; ``which="binding"`` keeps the count to the options
     that relieve a binding limit. ``progress(done, total)`` is called after each solve.
@@ -149,6 +153,7 @@ def marginal_values(
     if base is None:
         return pd.DataFrame(columns=MARGINAL_COLUMNS)
     sign = 1.0 if sc.objective == "max_compute" else -1.0
+    standing = {(r.site, r.hall, r.period, r.option): r.units for r in plan.retrofits.itertuples()}
     money: dict = {}
     rows = []
     for done, (gift, site_name, hall_name) in enumerate(todo, start=1):
@@ -169,6 +174,8 @@ def marginal_values(
             buys, buys_exact = money[key]
             exact = exact and buys_exact
         worth = bool(gain > (0.0 if math.isnan(buys) else buys) + 1e-9)
+        units = standing.get((site_name, hall_name, sc.periods[gift.period], opt.name), 0)
+        at_cap = opt.max_units is not None and units >= opt.max_units
         rows.append(
             (
                 opt.name,
@@ -181,6 +188,7 @@ def marginal_values(
                 opt.cost_usd,
                 buys,
                 worth,
+                at_cap,
                 exact and base_exact,
             )
         )
@@ -288,43 +296,46 @@ class Explanation:
     shadow_prices: pd.DataFrame
     next_clusters: pd.DataFrame = field(default_factory=pd.DataFrame)
 
-    def findings(self, top: int = 8) -> list[str]:
-        """The most useful facts, as sentences."""
+    def findings(self, top: int | None = 8, zeros: bool = False) -> list[str]:
+        """The most useful facts, as sentences: what the ``top`` most valuable retrofit
+        units add (every valued unit, zeros included, with ``zeros=True``; capped options
+        say so and what raising the cap by one unit gives), every limit of the plan
+        (:func:`planner.plan.limits.limit_lines`: binding, capped, money, near, sized), the
+        periods money does not limit and why, and what stops the next cluster."""
         sc = self.plan.scenario
         out = []
-        for row in self.marginal_values.head(top).itertuples(index=False):
-            if row.gain <= 0:
+        values = self.marginal_values if top is None else self.marginal_values.head(top)
+        for row in values.itertuples(index=False):
+            if row.gain <= 0 and not zeros:
                 continue
             opt = next(o for o in sc.retrofits if o.name == row.option)
-            where = f"hall {row.hall}" if row.hall else f"site {row.site}"
-            gain = (
-                f"adds {row.gain:,.6g} {row.gain_unit}"
-                if sc.objective == "max_compute"
-                else f"saves ${row.gain:,.0f}"
-            )
-            sentence = (
-                f"One more {_capacity(opt)} {opt.name} in {where} from {row.period} "
-                f"{gain}; it costs ${row.price_usd:,.0f}"
-            )
-            if sc.objective == "max_compute" and not math.isnan(row.price_buys):
-                sentence += (
-                    f", and that money as budget in {row.period} would add {row.price_buys:,.6g}"
-                )
-            verdict = "worth its price" if row.worth_price else "not worth its price"
-            out.append(f"{sentence}: {verdict}.")
-        counts = self.binding.groupby(["resource"]).size().sort_values(ascending=False)
-        for resource, n in counts.head(4).items():
-            places = self.binding[self.binding["resource"] == resource]
-            first = places.iloc[0]
-            where = first.hall or first.site or "the fleet"
-            out.append(
-                f"{resource.replace('_', ' ')} binds {n} time(s), first in {where} "
-                f"{first.period}".rstrip()
-                + "."
-            )
+            out.append(_value_sentence(sc, opt, row))
+        out += [line[0].upper() + line[1:] + "." for line in limit_lines(self.plan)]
         for row in self.next_clusters.itertuples(index=False):
             out.append(row.message[0].upper() + row.message[1:] + ".")
         return out
+
+
+def _value_sentence(sc, opt, row) -> str:
+    """What one more unit of an option is worth, as a sentence."""
+    where = f"hall {row.hall}" if row.hall else f"site {row.site}"
+    if sc.objective == "max_compute":
+        gain = f"adds {row.gain:,.6g} {row.gain_unit}" if row.gain else f"adds 0 {row.gain_unit}"
+    else:
+        gain = f"saves ${row.gain:,.0f}"
+    if row.at_cap:
+        head = (
+            f"{opt.name} in {where} is at its cap ({opt.max_units} "
+            f"unit{'' if opt.max_units == 1 else 's'}) in {row.period}: "
+            f"raising the cap by one {_capacity(opt)} unit {gain}"
+        )
+    else:
+        head = f"One more {_capacity(opt)} {opt.name} in {where} from {row.period} {gain}"
+    sentence = f"{head}; it costs ${row.price_usd:,.0f}"
+    if sc.objective == "max_compute" and not math.isnan(row.price_buys):
+        sentence += f", and that money as budget in {row.period} would add {row.price_buys:,.6g}"
+    verdict = "worth its price" if row.worth_price else "not worth its price"
+    return f"{sentence}: {verdict}."
 
 
 def _capacity(opt) -> str:

@@ -161,6 +161,19 @@ class Plan:
 
         return binding(self, tolerance)
 
+    def limits(self) -> pd.DataFrame:
+        """Every rule at (or near) capacity, by resource and state (binding, capped, sized,
+        near) and money: see :func:`planner.plan.limits.limits`."""
+        from .limits import limits
+
+        return limits(self)
+
+    def limit_lines(self) -> list[str]:
+        """:meth:`limits` as sentences, and the periods money does not limit, and why."""
+        from .limits import limit_lines
+
+        return limit_lines(self)
+
     def explain(self, which: str = "binding", **solve_options):
         """Binding limits, marginal values of retrofits (by re-solving) and LP shadow prices:
         an :class:`planner.insight.Explanation`. ``which="all"`` values every option in
