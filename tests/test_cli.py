@@ -18,6 +18,7 @@ from conftest import tiny_scenario_dict, write_scenario
 from typer.testing import CliRunner
 
 import planner
+import planner.cli
 from planner.solving.solvers import SolverUnavailable, _cbc_path
 
 runner = CliRunner()
@@ -201,6 +202,26 @@ def test_help_of_solve_lists_its_options():
     assert result.exit_code == 0
     for option in ("--out", "--solver", "--time-limit", "--gap"):
         assert option in result.output
+
+
+COMMANDS = ("solve", "validate", "compare", "explain", "plot", "schema", "synth", "sweep")
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_help_shows_every_default_and_flags_as_flags(command):
+    text = CliRunner().invoke(planner.cli.app, [command, "--help"], env={"COLUMNS": "80"}).output
+    assert "<bool>" not in text and "<list" not in text and "<float" not in text
+    assert "\\[" not in text  # no markup escapes shown
+    for line in text.splitlines():  # a flag takes no value: nothing between it and its help
+        if re.match(r"\s+--(log|all|pro-rata|no-plots|no-baseline|markdown|help)\b", line):
+            assert re.match(r"\s+--[a-z-]+\s{2,}\S", line), line
+    words = re.sub(r"\s+", " ", text)
+    if command == "solve":
+        assert "[default: out/<config name>]" in words and "[default: highs]" in words
+        assert "--set PATH=VALUE" in words
+    if command == "plot":
+        assert "utilisation|bandwidth|clusters" in words  # never "bandwidt h"
+        assert "[default: out/<config name>/<kind>.png]" in words
 
 
 # -- validate ------------------------------------------------------------------------------

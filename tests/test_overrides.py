@@ -435,3 +435,33 @@ def test_compare_plans_from_python(tiny):
     assert list(diff.periods["gpus_b"]) == list(b.gpus())
     assert not diff.same
     assert planner.compare_plans(a, a).same
+
+
+def test_every_problem_of_several_sets_is_reported_at_once():
+    # a malformed assignment, an unknown path and two bad values, in one report
+    result = invoke(
+        "validate",
+        CONFIGS / "legacy-hall.yaml",
+        "--set",
+        "oops",
+        "--set",
+        "sites[xyz].feed_kw=12 MW",
+        "--set",
+        "rack_types[0].power_kw=-5",
+        "--set",
+        "budget_usd_total=-3",
+    )
+    assert result.exit_code == 2
+    assert "invalid scenario (4 problems)" in result.output
+    for words in (
+        "oops: expected PATH=VALUE",
+        "sites[xyz]: no site named 'xyz'",
+        "rack_types[0].power_kw",
+        "budget_usd_total",
+    ):
+        assert words in result.output, words
+    # the same from Python: a path problem does not hide a value problem
+    base = planner.load_scenario(CONFIGS / "legacy-hall.yaml")
+    with pytest.raises(planner.ScenarioError) as caught:
+        apply_overrides(base, {"sites[xyz].feed_kw": 1, "rack_types[0].power_kw": -5})
+    assert [p.path for p in caught.value.problems] == ["sites[xyz]", "rack_types[0].power_kw"]

@@ -3,6 +3,7 @@ and on a Dask cluster alike; broken points recorded, never fatal; files and the 
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 from pathlib import Path
@@ -244,6 +245,24 @@ def test_cli_sweep_prints_every_point_and_saves_the_table(tmp_path: Path):
     table = pd.read_csv(out)
     assert list(table["status"]) == ["optimal", "invalid", "optimal", "invalid"]
     assert table.loc[0, "budget_usd_per_period"] == 2e7  # "2e7" is read as a number
+
+
+def test_cli_sweep_prints_csv_when_piped_and_markdown_or_a_table_on_request(tmp_path: Path):
+    config = write_scenario(tiny_scenario_dict(), tmp_path / "tiny.yaml")
+    grid = tmp_path / "grid.yaml"
+    grid.write_text("rack_types[gpu-air].network_multiple: [8, 16]\n")
+    piped = invoke("sweep", config, grid, "--workers", "1")  # CliRunner is not a terminal
+    assert piped.exit_code == 0, piped.output
+    lines = piped.stdout.splitlines()  # the progress bar goes to stderr
+    header = "#,rack_types[gpu-air].network_multiple,status,objective (PFLOPS-periods),spend,"
+    assert lines[0].startswith(header)
+    rows = list(csv.reader(lines[1:3]))
+    assert [r[:3] for r in rows] == [["0", "8", "optimal"], ["1", "16", "optimal"]]
+    assert all(r[5].isdigit() or "," in r[5] for r in rows)  # GPUs whole, never "16.0"
+    md = invoke("sweep", config, grid, "--workers", "1", "--format", "markdown").stdout
+    assert md.splitlines()[1] == "|" + " --- |" * 7 and md.splitlines()[2].startswith("| 0 | 8 |")
+    table = invoke("sweep", config, grid, "--workers", "1", "--format", "table").output
+    assert "Sweep of" in table and "┃" in table
 
 
 @pytest.mark.parametrize(

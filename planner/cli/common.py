@@ -17,7 +17,7 @@ from ..plan import Plan
 from ..plan.files import OutputError
 from ..plan.planfile import looks_like_plan
 from ..scenario import ScenarioError, load_scenario
-from ..scenario.overrides import apply_overrides, parse_assignments
+from ..scenario.overrides import apply_assignments
 from ..scenario.problems import InputError
 from ..solving import SolverFailed, SolverUnavailable
 from ..solving import solve as solve_scenario
@@ -29,6 +29,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
 
 out = Console(soft_wrap=True)
@@ -47,6 +48,13 @@ class Sweeps(StrEnum):
     none = "none"
 
 
+class Format(StrEnum):
+    auto = "auto"
+    table = "table"
+    csv = "csv"
+    markdown = "markdown"
+
+
 class PlotKind(StrEnum):
     feasible = "feasible"
     frontier = "frontier"
@@ -61,22 +69,33 @@ SolverOption = Annotated[Solver, typer.Option(help="MILP solver.")]
 TimeLimitPerSolve = Annotated[
     float | None,
     typer.Option(
-        "--time-limit", min=0.001, help="Time limit per solve, seconds.", show_default=False
+        "--time-limit",
+        metavar="SECONDS",
+        min=0.001,
+        help="Time limit per solve, seconds.",
+        show_default=False,
     ),
 ]
 
 GapOption = Annotated[
-    float, typer.Option("--gap", min=0.0, max=1.0, help="Relative MIP gap at which to stop.")
+    float,
+    typer.Option(
+        "--gap", metavar="NUMBER", min=0.0, max=1.0, help="Relative MIP gap at which to stop."
+    ),
 ]
 
-Config = Annotated[Path, typer.Argument(help="Scenario file (YAML or JSON).", show_default=False)]
+Config = Annotated[
+    Path,
+    typer.Argument(help="Scenario file (YAML or JSON).", metavar="CONFIG", show_default=False),
+]
 
 Sets = Annotated[
     list[str] | None,
     typer.Option(
         "--set",
-        help="Override a field: PATH=VALUE, e.g. 'rack_types\\[h100-air].network_multiple=32' "
-        "or 'sites\\[prn].feed_kw=12 MW' (VALUE is read as YAML). Repeatable.",
+        metavar="PATH=VALUE",
+        help="Override a field: PATH=VALUE, e.g. 'rack_types[h100-air].network_multiple=32' "
+        "or 'sites[prn].feed_kw=12 MW' (VALUE is read as YAML). Repeatable.",
         show_default=False,
     ),
 ]
@@ -138,7 +157,7 @@ def _with_sets(source: object, scenario, sets: list[str] | None):
     if not sets:
         return scenario
     try:
-        return apply_overrides(scenario, parse_assignments(sets))
+        return apply_assignments(scenario, sets)
     except ScenarioError as exc:
         raise _invalid(f"{source} with --set", exc) from None
 

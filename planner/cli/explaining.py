@@ -43,13 +43,16 @@ def explain(
             "value, zeros included.",
         ),
     ] = False,
-    top: Annotated[int, typer.Option("--top", min=1, help="Findings to print.")] = 8,
+    top: Annotated[int, typer.Option("--top", metavar="N", min=1, help="Findings to print.")] = 8,
     solver: SolverOption = Solver.highs,
     time_limit: TimeLimitPerSolve = None,
     out_dir: Annotated[
         Path | None,
         typer.Option(
-            "--out", help="Also write the explanation tables as CSV here.", show_default=False
+            "--out",
+            metavar="DIR",
+            help="Also write the explanation tables as CSV here.",
+            show_default=False,
         ),
     ] = None,
 ) -> None:
@@ -134,6 +137,7 @@ def compare(
         list[str] | None,
         typer.Option(
             "--set",
+            metavar="PATH=VALUE",
             help="Override a field of B's scenario (A's when B is left out): PATH=VALUE. "
             "Repeatable.",
             show_default=False,

@@ -49,16 +49,22 @@ def plot(
     output: Annotated[
         Path | None,
         typer.Option(
-            "--out", help="PNG file [default: out/<config name>/<kind>.png].", show_default=False
+            "--out",
+            metavar="PATH",
+            help="PNG file [default: out/<config name>/<kind>.png].",
+            show_default=False,
         ),
     ] = None,
     hall: Annotated[
         str | None,
-        typer.Option(help="feasible: hall name (or site/hall) [default: first fitting hall]."),
+        typer.Option(
+            metavar="HALL", help="feasible: hall name (or site/hall) [default: first fitting hall]."
+        ),
     ] = None,
     site: Annotated[
         str | None,
         typer.Option(
+            metavar="SITE",
             help="feasible: a site: racks summed over its halls (instead of --hall).",
             show_default=False,
         ),
@@ -66,16 +72,21 @@ def plot(
     racks: Annotated[
         str | None,
         typer.Option(
-            help="feasible: two rack types 'A,B' for the x and y axes.", show_default=False
+            metavar="A,B",
+            help="feasible: two rack types 'A,B' for the x and y axes.",
+            show_default=False,
         ),
     ] = None,
     period: Annotated[
         str | None,
-        typer.Option(help="feasible, utilisation: period label [default: last / all]."),
+        typer.Option(
+            metavar="PERIOD", help="feasible, utilisation: period label [default: last / all]."
+        ),
     ] = None,
     budgets: Annotated[
         str | None,
         typer.Option(
+            metavar="USD,...",
             help="frontier, bandwidth: budgets in USD, comma-separated [frontier default: "
             "--points budgets up to the optimal spend; bandwidth default: the scenario's].",
             show_default=False,
@@ -83,31 +94,47 @@ def plot(
     ] = None,
     budget_mode: Annotated[
         str,
-        typer.Option(help="How a budget applies: 'total' (cap on all spend) or 'per_period'."),
+        typer.Option(
+            metavar="total|per_period",
+            help="How a budget applies: 'total' (cap on all spend) or 'per_period'.",
+        ),
     ] = "total",
     targets: Annotated[
         str | None,
-        typer.Option(help="frontier of a min_cost scenario: GPU targets, comma-separated."),
+        typer.Option(
+            metavar="GPUS,...",
+            help="frontier of a min_cost scenario: GPU targets, comma-separated.",
+        ),
     ] = None,
     points: Annotated[
-        int, typer.Option(min=2, max=50, help="frontier: number of default budgets or targets.")
+        int,
+        typer.Option(
+            metavar="N", min=2, max=50, help="frontier: number of default budgets or targets."
+        ),
     ] = 5,
     multiples: Annotated[
-        str, typer.Option(help="bandwidth: network multiples, comma-separated.")
+        str, typer.Option(metavar="X,...", help="bandwidth: network multiples, comma-separated.")
     ] = "24,26,28,30,32",
     rack_type: Annotated[
         str | None,
         typer.Option(
-            help="bandwidth: rack type whose network multiple varies.", show_default=False
+            metavar="RACK_TYPE",
+            help="bandwidth: rack type whose network multiple varies.",
+            show_default=False,
         ),
     ] = None,
     pro_rata: Annotated[
         bool, typer.Option("--pro-rata", help="bandwidth: scale other rack types pro rata.")
     ] = False,
-    metric: Annotated[str, typer.Option(help="timeline: 'gpus' or 'pflops'.")] = "gpus",
+    metric: Annotated[
+        str, typer.Option(metavar="gpus|pflops", help="timeline: 'gpus' or 'pflops'.")
+    ] = "gpus",
     by: Annotated[
         str,
-        typer.Option(help="timeline: stack by 'rack_type', 'hall', 'site' or 'cluster' (kind)."),
+        typer.Option(
+            metavar="rack_type|hall|site|cluster",
+            help="timeline: stack by 'rack_type', 'hall', 'site' or 'cluster' (kind).",
+        ),
     ] = "rack_type",
     solver: SolverOption = Solver.highs,
     time_limit: TimeLimitPerSolve = None,

@@ -67,6 +67,7 @@ def solve(
         Path | None,
         typer.Option(
             "--out",
+            metavar="DIR",
             help="Directory for plan.json and CSV tables [default: out/<config name>].",
             show_default=False,
         ),
@@ -76,6 +77,7 @@ def solve(
         float | None,
         typer.Option(
             "--time-limit",
+            metavar="SECONDS",
             min=0.001,
             help="Stop after this many seconds with the best plan found.",
             show_default=False,
@@ -158,6 +160,7 @@ def schema(
         Path | None,
         typer.Option(
             "--out",
+            metavar="PATH",
             help="Write the schema to this file instead of printing it.",
             show_default=False,
         ),
@@ -178,13 +181,20 @@ def schema(
 @app.command()
 @guarded
 def synth(
-    sites: Annotated[int, typer.Option(min=1, help="Number of sites.")] = 3,
-    halls_per_site: Annotated[int, typer.Option(min=1, help="Halls at each site.")] = 4,
-    periods: Annotated[int, typer.Option(min=1, help="Quarters, from 2025Q1.")] = 12,
-    seed: Annotated[int, typer.Option(help="Random seed: same seed, same fleet.")] = 0,
+    sites: Annotated[int, typer.Option(metavar="N", min=1, help="Number of sites.")] = 3,
+    halls_per_site: Annotated[
+        int, typer.Option(metavar="N", min=1, help="Halls at each site.")
+    ] = 4,
+    periods: Annotated[int, typer.Option(metavar="N", min=1, help="Quarters, from 2025Q1.")] = 12,
+    seed: Annotated[int, typer.Option(metavar="N", help="Random seed: same seed, same fleet.")] = 0,
     output: Annotated[
         Path | None,
-        typer.Option("--out", help="Write the scenario to this YAML file.", show_default=False),
+        typer.Option(
+            "--out",
+            metavar="PATH",
+            help="Write the scenario to this YAML file.",
+            show_default=False,
+        ),
     ] = None,
 ) -> None:
     """Write a synthetic fleet scenario (valid and realistic, for benchmarks and sweeps)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 from typing import Annotated
@@ -14,6 +16,7 @@ from .common import (
     EXIT_INVALID,
     EXIT_NO_PLAN,
     Config,
+    Format,
     GapOption,
     Solver,
     SolverOption,
@@ -35,7 +38,7 @@ def sweep_grid(
         Path,
         typer.Argument(
             help="Grid file (YAML): override path -> list of values, e.g. "
-            "'rack_types\\[*].network_multiple: [24, 28, 32]'.",
+            "'rack_types[*].network_multiple: [24, 28, 32]'.",
             metavar="GRID",
             show_default=False,
         ),
@@ -44,6 +47,7 @@ def sweep_grid(
         int | None,
         typer.Option(
             "--workers",
+            metavar="N",
             min=1,
             help="Local worker processes [default: one per core]; 1 solves in this process.",
             show_default=False,
@@ -53,6 +57,7 @@ def sweep_grid(
         str | None,
         typer.Option(
             "--scheduler",
+            metavar="ADDRESS",
             help="Run the points on a Dask cluster: its scheduler address, e.g. "
             "tcp://host:8786 (needs dask.distributed).",
             show_default=False,
@@ -61,12 +66,23 @@ def sweep_grid(
     results: Annotated[
         Path | None,
         typer.Option(
-            "--out", help="Save the results table: a .parquet or .csv file.", show_default=False
+            "--out",
+            metavar="PATH",
+            help="Save the results table: a .parquet or .csv file.",
+            show_default=False,
         ),
     ] = None,
     solver: SolverOption = Solver.highs,
     time_limit: TimeLimitPerSolve = None,
     gap: GapOption = 1e-4,
+    fmt: Annotated[
+        Format,
+        typer.Option(
+            "--format",
+            help="How to print the results: 'auto' (a table on a terminal, CSV when piped), "
+            "'table', 'csv' or 'markdown'.",
+        ),
+    ] = Format.auto,
 ) -> None:
     """Solve every combination of the grid's override values (the cartesian product) and
     print one row per point: status, objective, spend, GPUs and binding limits. Points that
@@ -99,7 +115,11 @@ def sweep_grid(
     except OSError as exc:  # the scheduler cannot be reached
         _fail(f"{scheduler}: cannot run the sweep there", f"{exc}")
         raise typer.Exit(EXIT_NO_PLAN) from None
-    out.print(sweep_table(table, scenario.name))
+    chosen = fmt.value if fmt != Format.auto else ("table" if out.is_terminal else "csv")
+    if chosen == "table":
+        out.print(sweep_table(table, scenario.name))
+    else:
+        out.print(sweep_text(table, chosen), highlight=False, markup=False, end="")
     counts = table["status"].value_counts()
     out.print(
         f"{len(table)} points: " + ", ".join(f"{n} {status}" for status, n in counts.items()),
@@ -132,39 +152,75 @@ def _grid(path: Path) -> dict:
     raise typer.Exit(EXIT_INVALID)
 
 
-def sweep_table(table, title: str, rows: int = 40) -> Table:
-    """A sweep's results as a rich table: the overrides, status, objective, spend, GPUs in
-    the last period, binding limits or the reason a point failed (first ``rows`` points)."""
-
+def _columns(table) -> tuple[list[str], list[list[str]], str]:
+    """``(headers, rows of cells, caption)`` of a sweep's results: the overrides, status,
+    objective, spend, GPUs in the last period, binding limits or the reason a point failed."""
     overrides = list(table.attrs.get("overrides", {}).values())
-    shown = Table(title=f"Sweep of {title}", show_lines=False)
-    shown.add_column("#", justify="right")
-    for name in overrides:
-        shown.add_column(Text(name), overflow="fold")
     units = set(table.loc[table["objective_unit"] != "", "objective_unit"])
     one_unit = units.pop() if len(units) == 1 else ""
-    shown.add_column("status")
-    shown.add_column(f"objective ({one_unit})" if one_unit else "objective", justify="right")
-    shown.add_column("spend", justify="right")
-    shown.add_column("GPUs (last period)", justify="right")
-    shown.add_column("binding limits / reason", overflow="fold", max_width=60)
-    for values in table.head(rows).to_dict("records"):
+    headers = [
+        "#",
+        *overrides,
+        "status",
+        f"objective ({one_unit})" if one_unit else "objective",
+        "spend",
+        "GPUs (last period)",
+        "binding limits / reason",
+    ]
+    rows = []
+    for values in table.to_dict("records"):
         has_plan = values["status"] in ("optimal", "feasible")
-        cells = [
-            str(values["point"]),
-            *(_cell(values[name]) for name in overrides),
-            values["status"],
-            f"{values['objective']:,.6g}{'' if one_unit else ' ' + values['objective_unit']}"
-            if has_plan
-            else "-",
-            _money(values["total_spend_usd"]) if has_plan else "-",
-            f"{values['gpus']:,}" if has_plan else "-",
-            (values["binding"] or "-") if has_plan else values["error"],
-        ]
-        shown.add_row(*(Text(cell) for cell in cells))
-    if len(table) > rows:
-        shown.caption = f"first {rows} of {len(table)} points"
+        rows.append(
+            [
+                str(values["point"]),
+                *(_cell(values[name]) for name in overrides),
+                values["status"],
+                f"{values['objective']:,.6g}{'' if one_unit else ' ' + values['objective_unit']}"
+                if has_plan
+                else "-",
+                _money(values["total_spend_usd"]) if has_plan else "-",
+                f"{int(values['gpus']):,}" if has_plan else "-",
+                (values["binding"] or "-") if has_plan else values["error"],
+            ]
+        )
+    return headers, rows, len(overrides)
+
+
+def sweep_table(table, title: str, rows: int = 40) -> Table:
+    """A sweep's results as a rich table (first ``rows`` points) that fits the terminal:
+    numbers never wrap, the limits column folds at word boundaries."""
+    headers, cells, n_overrides = _columns(table)
+    shown = Table(title=f"Sweep of {title}", show_lines=False)
+    for i, name in enumerate(headers):
+        last = i == len(headers) - 1
+        numeric = i == 0 or i > n_overrides + 1 and not last
+        shown.add_column(
+            Text(name),
+            justify="right" if numeric else "left",
+            no_wrap=not last,
+            overflow="fold" if last else "ellipsis",
+            ratio=1 if last else None,
+        )
+    for row in cells[:rows]:
+        shown.add_row(*(Text(cell) for cell in row))
+    if len(cells) > rows:
+        shown.caption = f"first {rows} of {len(cells)} points"
     return shown
+
+
+def sweep_text(table, fmt: str) -> str:
+    """Every point of a sweep as CSV or a Markdown table (for pipes and reports)."""
+    headers, cells, _ = _columns(table)
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(headers)
+        writer.writerows(cells)
+        return buffer.getvalue()
+    escape = [[cell.replace("|", "\\|") for cell in row] for row in [headers, *cells]]
+    lines = ["| " + " | ".join(escape[0]) + " |", "|" + " --- |" * len(headers)]
+    lines += ["| " + " | ".join(row) + " |" for row in escape[1:]]
+    return "\n".join(lines) + "\n"
 
 
 def _cell(value) -> str:

@@ -38,7 +38,7 @@ from .models import Scenario
 from .problems import DocumentError, Problem, ScenarioError
 from .problems import format_loc as _format_loc
 
-__all__ = ["apply_overrides", "parse_assignment", "parse_assignments", "parse_path", "what_if"]
+__all__ = ["apply_assignments", "apply_overrides", "parse_assignment", "parse_path", "what_if"]
 
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _INDEX = re.compile(r"\d+")
@@ -276,8 +276,8 @@ def apply_overrides(scenario: Scenario, overrides: Mapping[str, Any]) -> Scenari
     Works on ``scenario.model_dump(mode="python")`` (every field, defaults included), so any
     field can be set, including ones the file left out. Values are read as a file's would
     be: ``"12 MW"`` is converted to kW. Raises :class:`~planner.ScenarioError` with one
-    problem per unknown path (naming what exists there) or, once every path resolves, every
-    validation problem of the new document, each named by the override's path.
+    problem per unknown path (naming what exists there) and every validation problem of
+    the document with the other overrides set, each named by the override's path.
     """
     doc = scenario.model_dump(mode="python", exclude_unset=False)
     placed: list[tuple[str, list[_Target]]] = []
@@ -297,12 +297,13 @@ def apply_overrides(scenario: Scenario, overrides: Mapping[str, Any]) -> Scenari
         for target in targets:
             target.container[target.key] = copy.deepcopy(value)
         placed.append((path, targets))
+    try:
+        sc = validate_document(doc)
+    except ScenarioError as exc:  # every problem at once: paths, then values
+        raise ScenarioError(path_problems + _attribute(exc.problems, placed)) from None
     if path_problems:
         raise ScenarioError(path_problems)
-    try:
-        return validate_document(doc)
-    except ScenarioError as exc:
-        raise ScenarioError(_attribute(exc.problems, placed)) from None
+    return sc
 
 
 def what_if(scenario: Scenario | str | Path, overrides: Mapping[str, Any]) -> Scenario:
@@ -354,8 +355,9 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     return path, value
 
 
-def parse_assignments(texts: Iterable[str]) -> dict[str, Any]:
-    """Every ``PATH=VALUE`` of a list (later ones win); every problem at once."""
+def apply_assignments(scenario: Scenario, texts: Iterable[str]) -> Scenario:
+    """:func:`apply_overrides` of ``PATH=VALUE`` texts (the command line's ``--set``), with
+    every problem at once: a malformed assignment, an unknown path and a bad value."""
     overrides: dict[str, Any] = {}
     problems: list[Problem] = []
     for text in texts:
@@ -365,6 +367,10 @@ def parse_assignments(texts: Iterable[str]) -> dict[str, Any]:
             problems.extend(exc.problems)
             continue
         overrides[path] = value
+    try:
+        changed = apply_overrides(scenario, overrides)
+    except ScenarioError as exc:
+        problems.extend(exc.problems)
     if problems:
         raise ScenarioError(problems)
-    return overrides
+    return changed
