@@ -16,6 +16,7 @@ import sys
 
 from .insight import compare_plans
 from .plan import Plan, Violation, baseline
+from .plan.numbers import readable
 from .scenario import Problem, Scenario, ScenarioError, json_schema, load_scenario, synth
 from .scenario.overrides import apply_overrides, what_if
 from .solving import SolveOptions, solve
@@ -52,6 +53,7 @@ __all__ = [
     "compare_plans",
     "json_schema",
     "load_scenario",
+    "readable",
     "solve",
     "sweep",
     "synth",

@@ -202,7 +202,7 @@ CASES = [
     Case("plan-bad-scenario", plan_file(lambda d: d["scenario"].update(periods=[])),
          ["compare", "{file}"], 2, ("scenario.periods",)),
     Case("plan-breaks-rules-compare", plan_file(more_racks), ["compare", "{file}", "{file}"], 0,
-         ("breaks", "rule(s) on re-check", "space")),
+         ("breaks", "on re-check (Plan.verify)", "space")),
     Case("plan-breaks-rules-plot", plan_file(more_racks),
          ["plot", "utilisation", "{file}", "--out", "{tmp}/u.png"], 0, ("breaks", "space")),
     Case("plot-truncated-plan", plan_file(cut=300), ["plot", "timeline", "{file}"], 2,

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 from builders import M, hall, invoke, liquid, option, rack, scenario
 
 import planner
-from planner.plan.limits import cheapest_purchase, limits, money_limits, spans, times
+from planner.plan.limits import by_option, cheapest_purchase, limits, money_limits, spans
+from planner.plan.numbers import percent, readable, times, usd
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 
@@ -115,8 +117,32 @@ def test_with_clustered_compute_the_cheapest_purchase_is_a_whole_cluster():
     assert cheapest_purchase(sc, 0) == ("one z of a", 3 * M)
 
 
+def test_capped_options_are_named_once_per_option():
+    assert by_option("pw in a1, pw in a2, ch in prn") == "pw in a1, a2; ch in prn"
+
+
 def test_words_planners_use():
     assert [times(n) for n in (1, 2, 11, 1200)] == ["once", "twice", "11 times", "1,200 times"]
+    assert [usd(v) for v in (9.48e6, 2.5e9, 4e4, 0, -3e6)] == [
+        "$9.5M",
+        "$2.50B",
+        "$40k",
+        "$0.0M",
+        "-$3.0M",
+    ]
+    assert [percent(v, signed=True) for v in (0.037, -0.0003, -1e-6, 0.0)] == [
+        "+3.7%",
+        "-0.03%",
+        "0%",
+        "0%",
+    ]
+    shown = readable(
+        pd.DataFrame(
+            {"gpus_last_period": [36368.0, 0.0], "spend_usd": [1.745e9, 5e8], "label": ["a", "b"]}
+        )
+    )
+    assert shown["gpus_last_period"].tolist() == [36368, 0]
+    assert shown["spend_usd"].tolist() == ["$1.75B", "$500.0M"]
     order = ["Q1", "Q2", "Q3", "Q4", "Q5"]
     assert spans(order, ["Q5", "Q1", "Q3", "Q4"]) == "Q1, Q3-Q5"
 
@@ -187,3 +213,18 @@ def test_explain_all_lists_options_worth_nothing_as_zero(tmp_path):
     assert "One more 10 kW pw in hall h1 from P0 adds 0 PFLOPS-periods" in result.output
     result = invoke("explain", path)
     assert "adds 0" not in result.output
+
+
+def test_default_fleet_as_racks_names_the_options_at_their_cap():
+    # planned as racks the fleet buys every power block its halls allow in a1, a2 and b1,
+    # and every chiller block at prn: those limits only a higher cap lifts
+    shipped = planner.load_scenario(CONFIGS / "meta-2023-retrofit.yaml")
+    plan = planner.solve(planner.what_if(shipped, {"clusters": None, "compute_counts": "all"}))
+    capped = plan.limits().query("state == 'capped'").set_index("resource")
+    assert set(capped.loc["power", "capped_options"].split(", ")) >= {
+        "power-1mw in a1",
+        "power-1mw in b1",
+    }
+    assert capped.loc["facility_water", "capped_options"] == "chillers-2mw in prn"
+    story = plan.limit_lines()[-1]
+    assert "money does not limit the plan" in story and "at their cap" in story

@@ -324,7 +324,7 @@ def test_validate_and_solve_with_set(tmp_path, tiny_yaml):
         "validate", tiny_yaml, "--set", "periods=[2024Q1]", "--set", "budget_usd_per_period=1e7"
     )
     assert result.exit_code == 0, result.output
-    assert "1 period(s)" in result.output
+    assert "1 period," in result.output
 
     base = invoke("solve", tiny_yaml, "--out", tmp_path / "base", "--no-baseline")
     rich = invoke(
@@ -435,6 +435,12 @@ def test_compare_plans_from_python(tiny):
     assert list(diff.periods["gpus_b"]) == list(b.gpus())
     assert not diff.same
     assert planner.compare_plans(a, a).same
+    # print() shows the comparison's tables, not a dataclass repr
+    text = str(diff)
+    assert "Totals" in text and "Per period (A -> B" in text
+    assert "PlanComparison(" not in text and "->" in text
+    assert repr(diff) == "<PlanComparison tiny vs tiny: different>"
+    assert "agree on every figure" in str(planner.compare_plans(a, a))
 
 
 def test_every_problem_of_several_sets_is_reported_at_once():

@@ -11,7 +11,7 @@ import pandas as pd
 from ..scenario import Scenario
 from ..solving import SolveOptions, solve
 from .common import find_rack
-from .frontier import _objective_columns, with_budget
+from .frontier import _objective_columns, whole_gpus, with_budget
 
 
 def bandwidth_rack(sc: Scenario) -> str:
@@ -92,6 +92,6 @@ def bandwidth_sensitivity(
                     "solve_seconds": plan.solve_seconds,
                 }
             )
-    df = pd.DataFrame(rows)
+    df = whole_gpus(pd.DataFrame(rows))
     df.attrs.update(pro_rata=pro_rata, objective=scenario.objective, n_periods=scenario.n_periods)
     return df

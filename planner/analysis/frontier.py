@@ -107,7 +107,14 @@ def _sweep_rows(plans: list[tuple[float, Plan]], key: str) -> pd.DataFrame:
         )
         if plan.has_plan:
             before = now
-    return pd.DataFrame(rows)
+    return whole_gpus(pd.DataFrame(rows))
+
+
+def whole_gpus(df: pd.DataFrame) -> pd.DataFrame:
+    """``gpus_last_period`` as whole numbers (nullable: a point with no plan has none)."""
+    if "gpus_last_period" in df:
+        df["gpus_last_period"] = df["gpus_last_period"].round().astype("Int64")
+    return df
 
 
 def default_budgets(

@@ -15,6 +15,7 @@ from rich.text import Text
 
 from ..plan import Plan
 from ..plan.files import OutputError
+from ..plan.numbers import plural
 from ..plan.planfile import looks_like_plan
 from ..scenario import ScenarioError, load_scenario
 from ..scenario.overrides import apply_assignments
@@ -172,7 +173,7 @@ def _flag_broken(plan: Plan, what: str) -> bool:
     """Print the rules a plan breaks on re-check (``Plan.verify``); True if it breaks any."""
     problems = plan.verify()
     if problems:
-        _fail(f"{what} breaks {len(problems)} rule(s) on re-check (Plan.verify)")
+        _fail(f"{what} breaks {plural(len(problems), 'rule')} on re-check (Plan.verify)")
         for problem in problems[:20]:
             err.print(f"  {problem}", markup=False, highlight=False)
         if len(problems) > 20:

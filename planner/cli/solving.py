@@ -14,6 +14,7 @@ from rich.text import Text
 from ..plan import Plan
 from ..plan import baseline as rule_of_thumb
 from ..plan.files import Staging, write_text
+from ..plan.numbers import plural
 from ..scenario import json_schema, reference_markdown
 from .common import (
     Config,
@@ -146,9 +147,10 @@ def validate(config: Config, sets: Sets = None) -> None:
     scenario = _with_sets(config, _load(config), sets)
     halls = sum(len(site.halls) for site in scenario.sites)
     out.print(
-        f"{config}: valid. {len(scenario.periods)} period(s), {len(scenario.sites)} site(s), "
-        f"{halls} hall(s), {len(scenario.rack_types)} rack type(s), "
-        f"{len(scenario.retrofits)} retrofit option(s); objective {scenario.objective}.",
+        f"{config}: valid. {plural(len(scenario.periods), 'period')}, "
+        f"{plural(len(scenario.sites), 'site')}, {plural(halls, 'hall')}, "
+        f"{plural(len(scenario.rack_types), 'rack type')}, "
+        f"{plural(len(scenario.retrofits), 'retrofit option')}; objective {scenario.objective}.",
         highlight=False,
     )
 
@@ -214,8 +216,8 @@ def synth(
         return
     write_text(output, text)
     err.print(
-        f"Wrote {output}: {sites * halls_per_site} halls at {sites} site(s), "
-        f"{periods} quarter(s), seed {seed}.",
+        f"Wrote {output}: {plural(sites * halls_per_site, 'hall')} at {plural(sites, 'site')}, "
+        f"{plural(periods, 'quarter')}, seed {seed}.",
         highlight=False,
     )
 

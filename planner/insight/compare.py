@@ -12,6 +12,7 @@ Used by ``planner compare A B``; also usable from Python::
 
 from __future__ import annotations
 
+import io
 import math
 from dataclasses import dataclass
 
@@ -20,6 +21,7 @@ from rich.table import Table
 
 from ..plan import Plan
 from ..plan.binding import binding
+from ..plan.numbers import percent
 from ..plan.planfile import looks_like_plan
 
 PERIOD_COLUMNS = ["period", "gpus_a", "gpus_b", "pflops_a", "pflops_b", "spend_a", "spend_b"]
@@ -58,6 +60,23 @@ class PlanComparison:
             and self.racks.empty
             and self.binding.empty
             and _close(self.a.objective, self.b.objective)
+        )
+
+    def __str__(self) -> str:
+        """The comparison as text: the tables ``planner compare`` prints."""
+        from rich.console import Console
+
+        console = Console(width=110, record=True, file=io.StringIO(), color_system=None)
+        for table in tables(self):
+            console.print(table)
+        if self.same:
+            console.print("The two plans agree on every figure compared.")
+        return console.export_text()
+
+    def __repr__(self) -> str:
+        return (
+            f"<PlanComparison {self.a.scenario.name} vs {self.b.scenario.name}: "
+            f"{'the same' if self.same else 'different'}>"
         )
 
 
@@ -175,7 +194,7 @@ def _delta(x: float, y: float, money: bool = False) -> str:
         return "="
     text = f"{'+' if d > 0 else '-'}${abs(d) / 1e6:,.1f}M" if money else f"{d:+,.6g}"
     if x:
-        text += f" ({d / abs(x):+.1%})"
+        text += f" ({percent(d / abs(x), signed=True)})"
     return text
 
 

@@ -26,6 +26,8 @@ import pandas as pd
 from ..model import Index
 from ..scenario import Scenario
 from .binding import BINDING_SHARE
+from .numbers import times
+from .numbers import usd as _usd
 
 #: share of capacity from which a rule short of binding is reported as near binding
 NEAR_SHARE = 0.98
@@ -218,9 +220,13 @@ def cheapest_purchase(sc: Scenario, t: int) -> tuple[str, float]:
     return f"one {rack.name} rack", rack.capex_usd
 
 
-def times(n: int) -> str:
-    """``once``, ``twice``, ``11 times``."""
-    return {1: "once", 2: "twice"}.get(n, f"{n:,} times")
+def by_option(text: str) -> str:
+    """``"pw in a1, pw in a2, ch in prn"`` as ``"pw in a1, a2; ch in prn"``."""
+    places: dict[str, list[str]] = {}
+    for item in (i for i in text.split(", ") if i):
+        option, _, where = item.partition(" in ")
+        places.setdefault(option, []).append(where)
+    return "; ".join(f"{o} in {_places(', '.join(w))}" for o, w in places.items())
 
 
 def _places(text: str, most: int = 6) -> str:
@@ -259,7 +265,7 @@ def limit_lines(plan, table: pd.DataFrame | None = None) -> list[str]:
         elif row.state == "capped":
             out.append(
                 f"{name} binds {times(row.times)} with its retrofits at their cap, {when}: "
-                f"{_places(row.capped_options)}"
+                f"{by_option(row.capped_options)}"
             )
         elif row.state == "near":
             out.append(
@@ -319,12 +325,12 @@ def unspent_line(plan, table: pd.DataFrame | None = None) -> str:
     full = util[util["used"] >= BINDING_SHARE * util["capacity"]]
     table = limits(plan) if table is None else table
     real = table[table["state"].isin(["binding", "capped"]) & (table["resource"] != "budget")]
-    stops = [label(r) for r in real["resource"] if r in set(full["resource"])]
+    stops = list(dict.fromkeys(label(r) for r in real["resource"] if r in set(full["resource"])))
     if stops:
         reasons.append(f"{_join(stops)} bind{'s' if len(stops) == 1 else ''}")
     capped = real[(real["state"] == "capped") & real["resource"].isin(set(full["resource"]))]
     if len(capped):
-        reasons.append(f"{_places(', '.join(capped['capped_options']), 4)} at their cap")
+        reasons.append(f"{by_option(', '.join(capped['capped_options']))} at their cap")
     if not reasons:
         reasons.append("the rack catalog and positions end there")
     whose = "its" if len(periods) == 1 else "each period's"
@@ -348,10 +354,3 @@ def spans(order: list[str], chosen: list[str]) -> str:
 
 def _join(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
-
-
-def _usd(value: float) -> str:
-    """Money as planners write it: ``$9.5M``, ``$2.50B``."""
-    if abs(value) >= 1e9:
-        return f"${value / 1e9:,.2f}B"
-    return f"${value / 1e6:,.1f}M"

@@ -11,6 +11,7 @@ import pandas as pd
 
 from .. import analysis as an
 from ..plan import Plan
+from ..plan.numbers import percent
 from ..scenario import Scenario
 from .style import (
     LINESTYLES,
@@ -72,7 +73,10 @@ def bandwidth_sensitivity(
         change = ""
         if len(finite) > 1 and finite[0]:
             m = part["network_multiple"].to_numpy()[np.isfinite(y)]
-            change = f" ({finite[-1] / finite[0] - 1:+.1%} from {m[0]:g}x to {m[-1]:g}x)"
+            change = (
+                f" ({percent(finite[-1] / finite[0] - 1, signed=True)} from {m[0]:g}x "
+                f"to {m[-1]:g}x)"
+            )
         ax.plot(
             part["network_multiple"],
             y,
