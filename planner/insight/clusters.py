@@ -18,6 +18,7 @@ from ..plan import accounting as acc
 from ..solving import SolveOptions, run
 from ..solving.diagnose import _RULE_TEXT as RULE_TEXT
 from ..solving.diagnose import _amount
+from ..solving.pool import default_workers, solve_many, threads_per_worker
 from ..solving.starts import start_values
 
 NEXT_COLUMNS = ["kind", "site", "hall", "rack_type", "period", "racks_needed", "stops", "message"]
@@ -41,20 +42,23 @@ def _free_racks(plan, kind, site: str, hall: str, rack: str, period: str) -> int
     return min(here - int(clusters.loc[clusters["hall"] == hall, "racks"].sum()), in_site)
 
 
-def next_clusters(plan, options: SolveOptions | None = None) -> pd.DataFrame:
+def next_clusters(
+    plan, options: SolveOptions | None = None, workers: int | None = None
+) -> pd.DataFrame:
     """One row per cluster kind and place: what one more cluster there in the last period
     would need. Columns ``kind, site, hall, rack_type, period, racks_needed`` (racks of the
     type beyond those standing free there), ``stops`` (the rules short, ";"-separated;
-    "" when nothing stops it: the plan chose not to) and ``message``."""
+    "" when nothing stops it: the plan chose not to) and ``message``. The elastic solves,
+    one per place, run in ``workers`` processes (None: one per core; 1: here)."""
     sc = plan.scenario
     if not plan.has_plan or not sc.cluster_kinds():
         return pd.DataFrame(columns=NEXT_COLUMNS)
     opts = SolveOptions.of(options, mip_gap=1e-6)
     t = sc.n_periods - 1
     period = sc.periods[t]
-    rows = []
     base = build(sc, elastic=True)
     held = start_values(base, plan)
+    asks = []  # (kind index, site, hall, rack type index)
     for c, kind in enumerate(sc.cluster_kinds()):
         members = sc.cluster_rack_types(kind)
         used = set(plan.clusters.loc[plan.clusters["kind"] == kind.name, "rack_type"])
@@ -64,38 +68,49 @@ def next_clusters(plan, options: SolveOptions | None = None) -> pd.DataFrame:
             else [(s.name, "") for s in sc.sites]
         )
         for site, hall in places:
-            m = build(sc, elastic=True)
-            d = _domain(m, kind, site, hall)
+            d = _domain(base, kind, site, hall)
             # the rack type the plan uses for this kind, else the one with most PFLOPS
             ranked = sorted(members, key=lambda r: (r.name not in used, -r.pflops))
-            choice = next((r for r in ranked if (c, d, sc.rack_types.index(r), t) in m.k), None)
-            if choice is None:
-                continue  # no type of this kind can ever form a cluster here
-            r = sc.rack_types.index(choice)
-            for var in m.prob.variables():
-                value = held.get(var.name)
-                if value and var.name in held and not var.name.startswith(("qc_", "qa_")):
-                    var.lowBound = max(var.lowBound or 0, round(value))
-            target = m.k[c, d, r, t]
-            target.lowBound = (target.lowBound or 0) + 1
-            result = run(m.prob, opts)
-            need = acc.cluster_size(sc, kind.name, choice.name)
-            free = _free_racks(plan, kind, site, hall, choice.name, period)
-            racks_needed = max(need - free, 0)
-            stops = _stops(sc, m) if result.has_solution else []
-            rules = "; ".join(rule for rule, _ in stops)
-            where = _place_text(kind, site, hall)
-            head = (
-                f"one more {kind.name} in {where} needs {racks_needed:,} more {choice.name} racks"
-            )
-            if not result.has_solution:
-                text = f"{head}: not even with every limit relaxed"
-            elif stops:
-                text = f"{head}: " + ", ".join(words for _, words in stops)
-            else:
-                text = f"{head}: nothing stops it (the plan's objective does not want it)"
-            rows.append((kind.name, site, hall, choice.name, period, racks_needed, rules, text))
+            choice = next((r for r in ranked if (c, d, sc.rack_types.index(r), t) in base.k), None)
+            if choice is not None:  # else no type of this kind can ever form one here
+                asks.append((c, site, hall, sc.rack_types.index(choice)))
+    count = default_workers(len(asks)) if workers is None else max(1, workers)
+    each = SolveOptions.of(opts, threads=opts.threads or threads_per_worker(count))
+    answers = solve_many(_one_more, [(sc, *a, held, each) for a in asks], count)
+    rows = []
+    for (c, site, hall, r), stops in zip(asks, answers, strict=True):
+        kind, choice = sc.cluster_kinds()[c], sc.rack_types[r]
+        need = acc.cluster_size(sc, kind.name, choice.name)
+        free = _free_racks(plan, kind, site, hall, choice.name, period)
+        racks_needed = max(need - free, 0)
+        rules = "; ".join(rule for rule, _ in stops or [])
+        where = _place_text(kind, site, hall)
+        head = f"one more {kind.name} in {where} needs {racks_needed:,} more {choice.name} racks"
+        if stops is None:
+            text = f"{head}: not even with every limit relaxed"
+        elif stops:
+            text = f"{head}: " + ", ".join(words for _, words in stops)
+        else:
+            text = f"{head}: nothing stops it (the plan's objective does not want it)"
+        rows.append((kind.name, site, hall, choice.name, period, racks_needed, rules, text))
     return pd.DataFrame(rows, columns=NEXT_COLUMNS)
+
+
+def _one_more(sc, c: int, site: str, hall: str, r: int, held: dict, options) -> list | None:
+    """The shortfalls (see :func:`_stops`) of the elastic model that holds the plan's
+    decisions and asks one more cluster of kind ``c`` of rack type ``r`` at the place in
+    the last period; None when even that model has no solution."""
+    t = sc.n_periods - 1
+    m = build(sc, elastic=True)
+    d = _domain(m, sc.cluster_kinds()[c], site, hall)
+    for var in m.prob.variables():
+        value = held.get(var.name)
+        if value and not var.name.startswith(("qc_", "qa_")):
+            var.lowBound = max(var.lowBound or 0, round(value))
+    target = m.k[c, d, r, t]
+    target.lowBound = (target.lowBound or 0) + 1
+    result = run(m.prob, options)
+    return _stops(sc, m) if result.has_solution else None
 
 
 def _domain(m, kind, site: str, hall: str) -> int:

@@ -15,6 +15,8 @@ from ..plan.limits import limit_lines
 from ..scenario import CAPACITY_UNIT
 from ..solving import SolveOptions, run
 from ..solving.options import EXACT
+from ..solving.pool import default_workers, solve_many, threads_per_worker
+from ..solving.starts import start_values
 from .clusters import next_clusters
 
 # -- marginal values by re-solving -----------------------------------------------------------
@@ -121,11 +123,18 @@ def candidates(plan, which: str = "binding") -> list:
     return found
 
 
+def _value_job(sc, gifts, options: SolveOptions, start) -> tuple[float | None, bool]:
+    """``(objective, proven)`` of one re-solve (see :func:`_objective`), for a worker."""
+    value, proven, _ = _objective(sc, gifts, options, start)
+    return value, proven
+
+
 def marginal_values(
     plan,
     which: str = "binding",
     options: SolveOptions | None = None,
     progress=None,
+    workers: int | None = None,
     **fields: Any,
 ) -> pd.DataFrame:
     """What one more unit of a retrofit option, at no cost, is worth: found by re-solving.
@@ -139,39 +148,52 @@ def marginal_values(
     budget at all); for ``min_cost``, the price itself. ``worth_price`` is ``gain >
     price_buys``. ``at_cap``: the plan already has ``max_units`` of the option there in
     that period, so the free unit is one beyond the cap and ``gain`` is what raising the cap
-    by one unit gives. ``exact`` is False when a solve stopped short of the gap.
+    by one unit gives. ``exact`` is False when a solve stopped short of the gap (say, at
+    ``time_limit_s``): its ``gain`` is then a lower bound for ``max_compute``.
 
-    Each solve takes seconds on a fleet; ``which="binding"`` keeps the count to the options
-    that relieve a binding limit. ``progress(done, total)`` is called after each solve.
-    The solves are exact by default (:data:`~planner.solving.options.EXACT`); ``options``
-    or keywords (``time_limit_s=30``) change that.
+    The re-solves are independent: after one solve of the scenario as it is (whose solution
+    warm-starts the others), they run in ``workers`` processes (None: one per core; 1: in
+    this process), each with ``cores // workers`` solver threads. ``which="binding"`` keeps
+    the count to the options that relieve a binding limit. ``progress(done, total)`` is
+    called after each solve. The solves are exact by default
+    (:data:`~planner.solving.options.EXACT`); ``options`` or keywords (``time_limit_s=30``)
+    change that.
     """
     opts = SolveOptions.of(options or EXACT, **fields)
     sc = plan.scenario
     todo = candidates(plan, which)
-    base, base_exact, start = _objective(sc, (), opts)
+    # the plan itself warm-starts the exact solve of the scenario as it is
+    base, base_exact, start = _objective(sc, (), opts, start_values(build(sc), plan))
     if base is None:
         return pd.DataFrame(columns=MARGINAL_COLUMNS)
     sign = 1.0 if sc.objective == "max_compute" else -1.0
     standing = {(r.site, r.hall, r.period, r.option): r.units for r in plan.retrofits.itertuples()}
-    money: dict = {}
+    jobs = [(sc, (gift,), None) for gift, _, _ in todo]  # None: the start, filled in below
+    richer: dict = {}  # (period, price) -> index of its job, or None without a budget
+    if sc.objective == "max_compute":
+        for gift, _, _ in todo:
+            key = (gift.period, sc.retrofits[gift.option].cost_usd)
+            if key not in richer:
+                more = _with_more_budget(sc, *key)
+                richer[key] = None if more is None else len(jobs)
+                if more is not None:
+                    jobs.append((more, (), None))
+    count = default_workers(len(jobs))
+    count = count if workers is None else max(1, workers)
+    each = SolveOptions.of(opts, threads=opts.threads or threads_per_worker(count))
+    args = [(scenario, gifts, each, start) for scenario, gifts, _ in jobs]
+    solved = solve_many(_value_job, args, count, progress)
     rows = []
-    for done, (gift, site_name, hall_name) in enumerate(todo, start=1):
+    for i, (gift, site_name, hall_name) in enumerate(todo):
         opt = sc.retrofits[gift.option]
-        value, exact, _ = _objective(sc, (gift,), opts, start)
+        value, exact = solved[i]
         gain = _clean(sign * (value - base), base) if value is not None else math.nan
         if sc.objective == "min_cost":
             buys = opt.cost_usd
         else:
-            key = (gift.period, opt.cost_usd)
-            if key not in money:
-                richer = _with_more_budget(sc, gift.period, opt.cost_usd)
-                if richer is None:
-                    money[key] = (math.nan, True)
-                else:
-                    more, more_exact, _ = _objective(richer, (), opts, start)
-                    money[key] = (_clean(more - base, base), more_exact)
-            buys, buys_exact = money[key]
+            at = richer[gift.period, opt.cost_usd]
+            more, buys_exact = (None, True) if at is None else solved[at]
+            buys = math.nan if more is None else _clean(more - base, base)
             exact = exact and buys_exact
         worth = bool(gain > (0.0 if math.isnan(buys) else buys) + 1e-9)
         units = standing.get((site_name, hall_name, sc.periods[gift.period], opt.name), 0)
@@ -192,8 +214,6 @@ def marginal_values(
                 exact and base_exact,
             )
         )
-        if progress is not None:
-            progress(done, len(todo))
     out = pd.DataFrame(rows, columns=MARGINAL_COLUMNS)
     return out.sort_values("gain", ascending=False, kind="stable").reset_index(drop=True)
 
@@ -353,15 +373,17 @@ def explain(
     which: str = "binding",
     options: SolveOptions | None = None,
     progress=None,
+    workers: int | None = None,
     **fields: Any,
 ) -> Explanation:
     """Binding limits, marginal values and shadow prices of a plan (exact solves unless
-    ``options`` or keywords say otherwise)."""
+    ``options`` or keywords say otherwise; the re-solves in ``workers`` processes, see
+    :func:`marginal_values`)."""
     opts = SolveOptions.of(options or EXACT, **fields)
     return Explanation(
         plan,
         binding(plan),
-        marginal_values(plan, which, opts, progress),
+        marginal_values(plan, which, opts, progress, workers),
         shadow_prices(plan, opts),
-        next_clusters(plan, opts),
+        next_clusters(plan, opts, workers),
     )
