@@ -26,7 +26,6 @@ import math
 import multiprocessing
 import os
 import socket
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -41,6 +40,7 @@ from .plan.files import check_writable, write_file
 from .scenario import Scenario, ScenarioError, load_scenario
 from .scenario.overrides import apply_overrides
 from .solving import SolveOptions, solve
+from .solving.progress import progress_bar
 
 __all__ = ["RESULT_COLUMNS", "check_out", "grid_points", "save_table", "solve_point", "sweep"]
 
@@ -307,43 +307,6 @@ def _dask_client(client) -> Iterator[Any]:
         connected.close()
 
 
-# -- progress --------------------------------------------------------------------------------
-def _in_notebook() -> bool:
-    """True inside a Jupyter kernel."""
-    ipython = sys.modules.get("IPython")
-    shell = ipython.get_ipython() if ipython is not None else None
-    return type(shell).__name__ == "ZMQInteractiveShell"
-
-
-@contextmanager
-def _progress(total: int, label: str, enabled: bool) -> Iterator[Callable[[], None]]:
-    """A progress bar for ``total`` points; yields ``advance()``, called once per point.
-    rich on a terminal, tqdm in a notebook (plain lines without tqdm), nothing when not
-    ``enabled``."""
-    if not enabled:
-        yield lambda: None
-        return
-    if _in_notebook():
-        try:
-            from tqdm.auto import tqdm
-        except ImportError:
-            tqdm = None
-        if tqdm is not None:
-            with tqdm(total=total, desc=label, unit="point") as bar:
-                yield lambda: bar.update(1)
-            return
-        finished = itertools.count(1)
-        yield lambda: print(f"{label}: {next(finished)}/{total} points", file=sys.stderr)
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
-    columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=Console(stderr=True)) as bar:
-        task = bar.add_task(label, total=total)
-        yield lambda: bar.advance(task)
-
-
 # -- the table -------------------------------------------------------------------------------
 def _table(points: list[dict], rows: list[dict], columns: dict[str, str]) -> pd.DataFrame:
     """One row per point: ``point``, the override columns, then :data:`RESULT_COLUMNS`."""
@@ -454,7 +417,7 @@ def sweep(
     payload = base.model_dump(mode="json")
     options = SolveOptions.of(options, **fields).as_dict()
     rows: list[dict | None] = [None] * len(points)
-    with _progress(len(points), f"Sweep {base.name}", progress) as advance:
+    with progress_bar(len(points), f"Sweep {base.name}", progress) as advance:
 
         def done(i: int, row: dict) -> None:
             rows[i] = row

@@ -290,6 +290,47 @@ def test_timeline_totals_equal_the_plan(tiny_plan):
     assert tl.spend["total_usd"].tolist() == pytest.approx(tiny_plan.spend["total_usd"].tolist())
 
 
+def test_timeline_shows_cpu_racks_retired_and_legend_follows_the_stack():
+    # retiring 3 of 5 CPU racks (10 kW each) frees the power two 12 kW GPU racks need
+    from builders import hall, rack, scenario
+
+    doc = scenario(
+        racks=[rack("g1", power_kw=12, pflops=5), rack("g2", power_kw=12, pflops=4)],
+        halls=[
+            hall(
+                positions=8,
+                power_kw=74,
+                cpu_racks={"count": 5, "power_kw": 10, "network_gbps": 10, "retire_cost_usd": 1000},
+            )
+        ],
+        periods=("P0", "P1"),
+    )
+    plan = planner.solve(planner.Scenario.model_validate(doc), mip_gap=0)
+    tl = an.timeline(plan)
+    by_end = plan.halls.groupby("period")["cpu_racks_retired"].sum()
+    assert tl.retired["cpu_racks_retired_total"].tolist() == by_end.tolist()
+    assert tl.retired["cpu_racks_retired"].sum() == by_end.iloc[-1] > 0
+    ax = plots.timeline(plan)
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "CPU racks retired" in labels
+    stacked = [label for label in labels if label in {"g1", "g2"}]
+    assert stacked == sorted(stacked, key=["g2", "g1"].index)  # the top of the stack first
+    # retrofit and retirement markers are hollow black, never a bar's colour
+    markers = [h for h in ax.get_legend().legend_handles if hasattr(h, "get_marker")]
+    assert markers and all(h.get_markerfacecolor() in ("#FFFFFF", "#ffffff") for h in markers)
+    plt.close("all")
+
+
+def test_utilisation_labels_the_periods_within_every_resource_block(tiny_plan):
+    ax = plots.utilisation(tiny_plan)
+    top = [a for a in ax.child_axes if a.get_xticklabels()]
+    labels = [t.get_text() for t in top[0].get_xticklabels()]
+    periods = list(tiny_plan.scenario.periods)
+    blocks = len(labels) // len(periods)
+    assert blocks >= 5 and labels == periods * blocks
+    plt.close("all")
+
+
 def test_utilisation_matrix_equals_the_plan(tiny_plan):
     m = an.utilisation_matrix(tiny_plan)
     u = tiny_plan.utilisation

@@ -14,8 +14,8 @@ from conftest import tiny_scenario_dict, write_scenario
 from typer.testing import CliRunner
 
 import planner
-from planner import sweeps
 from planner.cli import app
+from planner.solving import progress
 from planner.sweeps import RESULT_COLUMNS, _run_local, grid_points, save_table, solve_point
 
 #: a 2 x 2 grid on the tiny scenario, one value a per-period list
@@ -211,7 +211,7 @@ def test_an_override_column_named_like_a_result_column_is_prefixed(tiny):
 
 @pytest.mark.parametrize("notebook", [False, True])
 def test_progress_is_shown_on_a_terminal_and_in_notebooks(tiny, capsys, monkeypatch, notebook):
-    monkeypatch.setattr(sweeps, "_in_notebook", lambda: notebook)
+    monkeypatch.setattr(progress, "_in_notebook", lambda: notebook)
     planner.sweep(tiny, {"budget_usd_per_period": [1e7, 2e7]}, workers=1)
     shown = capsys.readouterr().err
     assert "Sweep tiny" in shown and "2/2" in shown

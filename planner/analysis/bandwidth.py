@@ -9,8 +9,8 @@ from typing import Any
 import pandas as pd
 
 from ..scenario import Scenario
-from ..solving import SolveOptions, solve
-from .common import find_rack
+from ..solving import SolveOptions
+from .common import find_rack, solve_all
 from .frontier import _objective_columns, whole_gpus, with_budget
 
 
@@ -22,6 +22,20 @@ def bandwidth_rack(sc: Scenario) -> str:
     in_range = [r for r in with_multiple if 24 <= r.network_multiple <= 32]
     pick = (in_range or with_multiple or list(sc.rack_types))[0]
     return pick.name
+
+
+def default_multiples(sc: Scenario, rack_type: str) -> list[float]:
+    """The multiples a bandwidth sweep covers by default: 24, 26, ..., 32 (the range reported
+    for GPU racks) when the rack type's own multiple is in it, else 0.5x to 1.5x its own
+    (a rack at 72x is swept over 36x-108x, not over a range it is far from)."""
+    rack = find_rack(sc, rack_type)
+    ref = sc.reference_rack.network_gbps if sc.reference_rack else None
+    own = rack.network_multiple
+    if own is None and rack.network_gbps is not None and ref:
+        own = rack.network_gbps / ref
+    if own is None or 24 <= own <= 32:
+        return [24.0, 26.0, 28.0, 30.0, 32.0]
+    return [round(own * f, 1) for f in (0.5, 0.75, 1.0, 1.25, 1.5)]
 
 
 def with_multiple(
@@ -49,7 +63,7 @@ def with_multiple(
 
 def bandwidth_sensitivity(
     scenario: Scenario,
-    multiples: Iterable[float] = range(24, 33, 2),
+    multiples: Iterable[float] | None = None,
     budgets: Iterable[float | None] | None = None,
     rack_type: str | None = None,
     *,
@@ -59,9 +73,11 @@ def bandwidth_sensitivity(
     **fields: Any,
 ) -> pd.DataFrame:
     """Compute achievable (least spend for ``min_cost``) as ``rack_type``'s network
-    multiple goes over ``multiples`` (x the reference CPU rack's bandwidth), for each budget
-    in ``budgets`` (USD, applied with :func:`with_budget`; None = the scenario's own
-    budgets, the default). One solve per (budget, multiple).
+    multiple goes over ``multiples`` (x the reference CPU rack's bandwidth; None: see
+    :func:`default_multiples`), for each budget in ``budgets`` (USD, applied with
+    :func:`with_budget`; None = the scenario's own budgets, the default). One solve per
+    (budget, multiple), solved at the same time in worker processes with a progress bar
+    (:func:`planner.analysis.common.solve_all`).
 
     Columns: ``rack_type, network_multiple, network_gbps, budget_usd`` (NaN = the
     scenario's), ``budget_label, status, pflops_periods, spend_usd, gpus_last_period,
@@ -70,28 +86,29 @@ def bandwidth_sensitivity(
 
     rack_type = rack_type or bandwidth_rack(scenario)
     find_rack(scenario, rack_type)
+    multiples = default_multiples(scenario, rack_type) if multiples is None else list(multiples)
     budgets = [None] if budgets is None else list(budgets)
     opts = SolveOptions.of(options, **fields)
     ref = scenario.reference_rack.network_gbps if scenario.reference_rack else math.nan
+    points = [(budget, float(m)) for budget in budgets for m in multiples]
+    cases = {b: with_budget(scenario, b, mode) for b in budgets}
+    asked = [with_multiple(cases[b], rack_type, m, pro_rata) for b, m in points]
     rows = []
-    for budget in budgets:
-        base = with_budget(scenario, budget, mode)
-        for m in multiples:
-            plan = solve(with_multiple(base, rack_type, float(m), pro_rata), opts)
-            rows.append(
-                {
-                    "rack_type": rack_type,
-                    "network_multiple": float(m),
-                    "network_gbps": float(m) * ref,
-                    "budget_usd": math.nan if budget is None else float(budget),
-                    "budget_label": "scenario's budgets"
-                    if budget is None
-                    else f"${budget / 1e6:,.0f}M {'total' if mode == 'total' else 'per period'}",
-                    "status": plan.status,
-                    **_objective_columns(plan),
-                    "solve_seconds": plan.solve_seconds,
-                }
-            )
+    for (budget, m), plan in zip(points, solve_all(asked, opts, "Bandwidth"), strict=True):
+        rows.append(
+            {
+                "rack_type": rack_type,
+                "network_multiple": m,
+                "network_gbps": m * ref,
+                "budget_usd": math.nan if budget is None else float(budget),
+                "budget_label": "scenario's budgets"
+                if budget is None
+                else f"${budget / 1e6:,.0f}M {'total' if mode == 'total' else 'per period'}",
+                "status": plan.status,
+                **_objective_columns(plan),
+                "solve_seconds": plan.solve_seconds,
+            }
+        )
     df = whole_gpus(pd.DataFrame(rows))
     df.attrs.update(pro_rata=pro_rata, objective=scenario.objective, n_periods=scenario.n_periods)
     return df

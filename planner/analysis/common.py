@@ -13,6 +13,9 @@ from ..plan import Plan
 from ..plan import accounting as acc
 from ..plan.verify import ABS, REL
 from ..scenario import Hall, RackType, Scenario, Site
+from ..solving import SolveOptions, solve
+from ..solving.pool import default_workers, solve_many, threads_per_worker
+from ..solving.progress import progress_bar
 
 Retrofits = Literal["none", "plan", "budget"]
 MODES: tuple[str, ...] = ("none", "plan", "budget")
@@ -240,3 +243,26 @@ def site_pair(source: Plan | Scenario, site: str) -> tuple[str, str] | None:
     here = {r: sum(placed.get((s.name, h.name, r), 0.0) for h in s.halls) for r in types}
     order = sorted(types, key=lambda r: (-here[r], -find_rack(sc, r).pflops))
     return order[0], order[1]
+
+
+def _solve_one(sc: Scenario, options: SolveOptions) -> Plan:
+    """One solve, for a worker process."""
+    return solve(sc, options)
+
+
+def solve_all(
+    scenarios: list[Scenario],
+    options: SolveOptions,
+    label: str = "Solving",
+    workers: int | None = None,
+    progress: bool = True,
+) -> list[Plan]:
+    """:func:`planner.solve` of each scenario, at the same time in ``workers`` processes
+    (None: one per core; see :func:`planner.solving.pool.solve_many`), each with
+    ``cores // workers`` solver threads, with a progress bar of solves done and left."""
+    count = default_workers(len(scenarios)) if workers is None else max(1, workers)
+    each = options.replace(threads=options.threads or threads_per_worker(count))
+    with progress_bar(len(scenarios), label, progress and len(scenarios) > 1, "solve") as step:
+        return solve_many(
+            _solve_one, [(sc, each) for sc in scenarios], count, lambda done, total: step()
+        )

@@ -14,6 +14,7 @@ import pandas as pd
 from ..plan import Plan
 from ..scenario import Scenario
 from ..solving import SolveOptions, solve
+from .common import solve_all
 
 
 def with_budget(sc: Scenario, budget_usd: float | None, mode: str = "total") -> Scenario:
@@ -120,12 +121,22 @@ def whole_gpus(df: pd.DataFrame) -> pd.DataFrame:
 def default_budgets(
     sc: Scenario, points: int = 5, plan: Plan | None = None, options: SolveOptions | None = None
 ) -> list:
-    """``points`` budgets from a fifth of the scenario's optimal spend up to it."""
+    """``points`` budgets up to the scenario's optimal spend: from a fifth of it, or, when
+    the scenario has GPU or cluster targets (which smaller budgets cannot meet), from the
+    least spend that meets them (one ``min_cost`` solve), evenly spaced."""
 
     plan = plan if plan is not None else solve(sc, options)
     if not plan.has_plan or plan.total_spend_usd <= 0:
         return []
     top = plan.total_spend_usd
+    targets = sc.gpu_targets or any(kind.targets for kind in sc.cluster_kinds())
+    if targets and sc.objective == "max_compute":
+        cheapest = type(sc).model_validate(sc.model_dump() | {"objective": "min_cost"})
+        least = solve(cheapest, options)
+        if least.has_plan and least.total_spend_usd < top:
+            low = least.total_spend_usd
+            step = (top - low) / max(points - 1, 1)
+            return [low + step * i for i in range(points)]
     return [top * (i + 1) / points for i in range(points)]
 
 
@@ -161,16 +172,17 @@ def frontier(
             base = scenario.gpu_targets[-1] if scenario.gpu_targets else 0.0
             targets = [base * f for f in np.linspace(0.25, 1.25, points)]
         values = sorted(float(v) for v in targets)
-        plans = [(v, solve(with_target(scenario, v), opts)) for v in values]
+        solved = solve_all([with_target(scenario, v) for v in values], opts, "Frontier")
+        plans = list(zip(values, solved, strict=True))
         df = _sweep_rows(plans, "gpu_target")
         df.attrs.update(objective=scenario.objective, n_periods=scenario.n_periods)
         return df
     if budgets is None:
         budgets = default_budgets(scenario, points, plan, opts)
     values = sorted(float(v) for v in budgets)
-    plans = []
-    for v in values:
-        reuse = (
+
+    def reuse(v: float) -> bool:
+        return (
             plan is not None
             and plan.status == "optimal"
             and mode == "total"
@@ -178,7 +190,11 @@ def frontier(
             and v >= plan.total_spend_usd
             and (scenario.budget_usd_total is None or v <= scenario.budget_usd_total)
         )
-        plans.append((v, plan if reuse else solve(with_budget(scenario, v, mode), opts)))
+
+    todo = [v for v in values if not reuse(v)]
+    asked = [with_budget(scenario, v, mode) for v in todo]
+    solved = dict(zip(todo, solve_all(asked, opts, "Frontier"), strict=True))
+    plans = [(v, solved.get(v, plan)) for v in values]
     df = _sweep_rows(plans, "budget_usd")
     df.attrs.update(objective=scenario.objective, n_periods=scenario.n_periods, mode=mode)
     return df

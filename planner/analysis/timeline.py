@@ -27,6 +27,9 @@ class Timeline:
     #: ``period, period_index, cluster, gpus, pflops``: GPUs and PFLOPS operating in
     #: clusters of each kind, and ``"not in a cluster"`` for the rest
     by_cluster: pd.DataFrame | None = None
+    #: ``period, period_index, cpu_racks_retired, cpu_racks_retired_total``: CPU racks
+    #: retired across the fleet in the period, and by its end
+    retired: pd.DataFrame | None = None
 
 
 def timeline(plan: Plan) -> Timeline:
@@ -69,7 +72,18 @@ def timeline(plan: Plan) -> Timeline:
     ret = ret.sort_values(["period_index", "site", "hall", "option"]).reset_index(drop=True)
     spend = plan.spend.copy()
     spend.insert(1, "period_index", spend["period"].map(order).astype(int))
-    return Timeline(op, ret, spend, list(sc.periods), sc.name, _by_cluster(plan, op, order))
+    total = plan.halls.groupby("period")["cpu_racks_retired"].sum().reindex(sc.periods).fillna(0)
+    retired = pd.DataFrame(
+        {
+            "period": list(sc.periods),
+            "period_index": range(sc.n_periods),
+            "cpu_racks_retired": total.diff().fillna(total).astype(int).to_numpy(),
+            "cpu_racks_retired_total": total.astype(int).to_numpy(),
+        }
+    )
+    return Timeline(
+        op, ret, spend, list(sc.periods), sc.name, _by_cluster(plan, op, order), retired
+    )
 
 
 NOT_CLUSTERED = "not in a cluster"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Annotated
 
@@ -113,8 +114,14 @@ def plot(
         ),
     ] = 5,
     multiples: Annotated[
-        str, typer.Option(metavar="X,...", help="bandwidth: network multiples, comma-separated.")
-    ] = "24,26,28,30,32",
+        str | None,
+        typer.Option(
+            metavar="X,...",
+            help="bandwidth: network multiples, comma-separated [default: 24,26,...,32 when "
+            "the rack type's own multiple is in that range, else 0.5x-1.5x its own].",
+            show_default=False,
+        ),
+    ] = None,
     rack_type: Annotated[
         str | None,
         typer.Option(
@@ -165,7 +172,8 @@ def plot(
         PlotKind.utilisation,
         PlotKind.clusters,
     )
-    if plan is None and (needs_plan or (kind == PlotKind.frontier and budget_values is None)):
+    sweep = kind in (PlotKind.frontier, PlotKind.bandwidth)
+    if plan is None and (needs_plan or sweep):  # a sweep's estimate and limit come from it
         try:
             with err.status(f"Solving {scenario.name} with {solver.value}...", spinner="dots"):
                 plan = solve_scenario(scenario, **opts)
@@ -178,6 +186,21 @@ def plot(
         if not plan.has_plan:
             _fail(f"{config}: no plan", f"{plan.message}")
             raise typer.Exit(EXIT_NO_PLAN)
+    if sweep:
+        from ..plots.all import sweep_estimate, sweep_limit
+
+        if time_limit is None:  # each sweep solve bounded, as planner solve's plots are
+            opts["time_limit_s"] = sweep_limit(plan)
+        if kind == PlotKind.frontier and budget_values is None and target_values is None:
+            what = sweep_estimate(plan, "frontier", points, opts["time_limit_s"])
+        elif kind == PlotKind.bandwidth and multiple_values is None and budget_values is None:
+            what = sweep_estimate(plan, "bandwidth", points, opts["time_limit_s"])
+        else:
+            what = f"each solve stopped at {opts['time_limit_s']:.0f} s"
+        err.print(
+            f"{kind.value}: {what}; points not proven optimal are drawn hollow.",
+            highlight=False,
+        )
     if kind == PlotKind.timeline and scenario.n_periods == 1:
         out.print("The scenario has one period: the timeline shows a single bar.")
     _agg()
@@ -186,7 +209,8 @@ def plot(
     from .. import plots
 
     try:
-        with err.status(f"Drawing {kind.value}...", spinner="dots"):
+        # a sweep shows its own progress bar: no spinner over it
+        with contextlib.nullcontext() if sweep else err.status(f"Drawing {kind.value}..."):
             if kind == PlotKind.feasible:
                 a, b = pair if pair else (None, None)
                 ax = plots.feasible_region(plan, hall, a, b, period, site=site, **opts)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -10,6 +11,7 @@ from ..plan import Plan
 from ..plan.files import Staging
 from ..scenario import Scenario
 from ..solving import SolveOptions
+from ..solving.pool import default_workers
 from .bandwidth import bandwidth_sensitivity
 from .clusters import cluster_map
 from .feasible import feasible_region
@@ -26,7 +28,51 @@ SWEEP_KINDS = ("frontier", "bandwidth")
 
 def sweep_solves(plan: Plan, points: int = 5) -> int:
     """Extra solves the frontier and bandwidth plots of :func:`plot_all` would take."""
-    return (points - 1) + (len(range(24, 33, 2)) if _bandwidth_fits(plan.scenario) else 0)
+    return sum(n for n, _ in _sweeps(plan, points).values())
+
+
+def _sweeps(plan: Plan, points: int) -> dict[str, tuple[int, int]]:
+    """``{plot: (solves at the same time, solves before them)}`` of the sweep plots: the
+    frontier's budgets (the plan reused for its own point; with targets, a least-spend
+    solve first) and the bandwidth's five multiples."""
+    sc = plan.scenario
+    targets = bool(sc.gpu_targets) or any(kind.targets for kind in sc.cluster_kinds())
+    first = 1 if targets and sc.objective == "max_compute" else 0
+    found = {"frontier": (points - 1, first)}
+    if _bandwidth_fits(sc):
+        found["bandwidth"] = (len(range(24, 33, 2)), 0)
+    return found
+
+
+def sweep_limit(plan: Plan) -> float:
+    """Seconds each sweep solve may take by default: three times the plan's own build and
+    solve, at least 5 s (a changed scenario can be much harder than the plan's)."""
+    return max(5.0, 3 * (plan.solve_seconds + plan.build_seconds))
+
+
+def sweep_estimate(plan: Plan, kind: str, points: int = 5, limit: float | None = None) -> str:
+    """What a sweep plot will take, in words: ``about 23 s (5 solves, 2 at a time, each
+    stopped at 24 s; at most 74 s)``. Calibrated on the shipped scenarios: each solve is
+    taken to last as long as the plan's own (measured within 1.5x of that on 2 cores, each
+    worker with half the threads); the most is every round running to its limit."""
+    together, before = _sweeps(plan, points)[kind]
+    limit = sweep_limit(plan) if limit is None else limit
+    per = min(max(plan.solve_seconds + plan.build_seconds, 0.01), limit)
+    at_once = default_workers(together)
+    rounds = before + math.ceil(together / at_once)
+    return (
+        f"about {rounds * per:.0f} s ({together + before} solves, {at_once} at a time, each "
+        f"stopped at {limit:.0f} s; at most {rounds * limit:.0f} s)"
+    )
+
+
+def estimate_seconds(plan: Plan, points: int = 5) -> float:
+    """Expected seconds of every sweep plot together (see :func:`sweep_estimate`)."""
+    per = min(max(plan.solve_seconds + plan.build_seconds, 0.01), sweep_limit(plan))
+    total = 0.0
+    for together, before in _sweeps(plan, points).values():
+        total += per * (before + math.ceil(together / default_workers(together)))
+    return total
 
 
 def _bandwidth_fits(sc: Scenario) -> bool:
@@ -59,9 +105,10 @@ def plot_all(
       scenarios with a reference rack: multiples 24..32 of the default rack type) need
       extra solves: ``sweeps="all"`` draws them, ``"none"`` skips them, ``"auto"`` draws
       them when the extra solves, estimated from the plan's own solve time, should take
-      at most ``sweep_seconds``. Each sweep solve stops after the options'
-      ``time_limit_s`` or, when that is None, after five times the plan's own solve time
-      (at least 5 s), and is drawn with the best plan found by then.
+      at most ``sweep_seconds`` (:func:`sweep_estimate`). The sweep solves run at the same
+      time in worker processes; each stops after the options' ``time_limit_s`` or, when
+      that is None, after :func:`sweep_limit`, and is drawn with the best plan found by
+      then (hollow markers: not proven optimal).
 
     ``note``: called with a message for each plot skipped and why.
     """
@@ -107,10 +154,14 @@ def plot_all(
         note("feasible.png skipped: no hall has two deployable rack types")
     else:
         save("feasible", feasible_region(plan, *pair, columns=40, grid=61, options=opts))
-    per_solve = max(plan.solve_seconds + plan.build_seconds, 0.01)
-    estimate = per_solve * sweep_solves(plan, points)
+    estimate = estimate_seconds(plan, points)
     if sweeps == "none" or (sweeps == "auto" and estimate > sweep_seconds):
-        why = "--sweeps none" if sweeps == "none" else f"about {estimate:.0f} s of extra solves"
+        why = (
+            "--sweeps none"
+            if sweeps == "none"
+            else f"about {estimate:.0f} s of extra solves: "
+            + "; ".join(f"{k} {sweep_estimate(plan, k, points)}" for k in _sweeps(plan, points))
+        )
         note(
             f"frontier.png and bandwidth.png skipped ({why}); draw them with "
             "`planner plot frontier|bandwidth CONFIG` or --sweeps all"
@@ -118,7 +169,7 @@ def plot_all(
         return written
     # a changed scenario can be much harder than the plan's: bound each sweep solve
     if opts.time_limit_s is None:
-        opts = opts.replace(time_limit_s=max(5.0, 5 * per_solve))
+        opts = opts.replace(time_limit_s=sweep_limit(plan))
     if sc.objective == "min_cost":
         save("frontier", frontier(plan, points=points, options=opts))
     else:

@@ -29,7 +29,7 @@ if TYPE_CHECKING:  # matplotlib is imported lazily: ``planner validate`` stays f
 
 def bandwidth_sensitivity(
     data: pd.DataFrame | Scenario | Plan,
-    multiples: Iterable[float] = range(24, 33, 2),
+    multiples: Iterable[float] | None = None,
     budgets: Iterable[float | None] | None = None,
     rack_type: str | None = None,
     *,
@@ -141,8 +141,8 @@ def bandwidth_sensitivity(
         ratio = float(df["network_gbps"].iloc[0] / df["network_multiple"].iloc[0])
         sec = ax.secondary_xaxis("top", functions=(lambda m: m * ratio, lambda g: g / ratio))
         sec.set_xlabel(f"{rack} bandwidth per rack (Gbps)")
-    scope = " (other rack types pro rata)" if df.attrs.get("pro_rata") else ""
-    ax.set_xlabel(f"{rack} network multiple (x a CPU-era rack's bandwidth){scope}")
+    scope = "other rack types pro rata" if df.attrs.get("pro_rata") else "other rack types fixed"
+    ax.set_xlabel(f"swept: network multiple of {rack} (x a CPU-era rack's bandwidth; {scope})")
     if min_cost:
         ax.set_ylabel("least total spend ($M)")
     else:

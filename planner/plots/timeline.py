@@ -58,49 +58,52 @@ def timeline(
     if by == "cluster":  # kinds in file order, the racks in no cluster last
         groups = [g for g in dict.fromkeys(op["group"]) if g in groups]
     bottom = np.zeros(len(periods))
-    handles: list = []
+    bars: list = []
     for i, group in enumerate(groups):
         values = table[group].to_numpy(dtype=float)
         colour = OKABE_ITO[i % len(OKABE_ITO)]
         hatch = HATCHES[(i // len(OKABE_ITO) + i) % len(HATCHES)]
-        handles.append(_stacked_bar(ax, xs, values, bottom, colour, hatch, str(group)))
+        bars.append(_stacked_bar(ax, xs, values, bottom, colour, hatch, str(group)))
         bottom += values
+    handles: list = bars[::-1]  # the legend reads top down, as the stack does
     total = float(bottom.max()) if len(bottom) else 0.0
     top = total if total > 0 else 1.0
 
-    # retrofits completing in each period, one row per kind in a band above the bars
+    # retrofits completing in each period, one row per kind in a band above the bars, and
+    # CPU racks retired (whatever they cost, they free the positions and power the GPU racks
+    # take): hollow black markers, told apart by shape, never by the bars' colours
     ret = tl.retrofits
-    kinds = [k for k in KIND_LABELS if k in set(ret["kind"])]
+    rows = [k for k in KIND_LABELS if k in set(ret["kind"])]
+    retired = tl.retired
+    if retired is not None and retired["cpu_racks_retired"].any():
+        rows = ["retired", *rows]
     band = 0.1 * top
-    for row_i, kind in enumerate(kinds):
+    for row_i, kind in enumerate(rows):
         level = top * 1.08 + band * (row_i + 0.5)
-        marker, colour = KIND_STYLE[kind]
-        done = ret[ret["kind"] == kind].groupby("period_index")["units_added"].sum()
+        if kind == "retired":
+            marker, label = "x", "CPU racks retired"
+            done = retired.set_index("period_index")["cpu_racks_retired"]
+            done = done[done > 0]
+            text = "-{:,}"
+        else:
+            marker, label = KIND_STYLE[kind][0], f"{KIND_LABELS[kind]} units completed"
+            done = ret[ret["kind"] == kind].groupby("period_index")["units_added"].sum()
+            text = "+{:,}"
+        style = dict(marker=marker, ms=9, mfc="#FFFFFF", mec="#000000", mew=1.4, ls="none")
         for t, units in done.items():
-            ax.plot(t, level, marker=marker, ms=9, color=colour, mec="#000000", ls="none")
+            ax.plot(t, level, color="#000000", **style)
             ax.annotate(
-                f"+{units:,}",
+                text.format(int(units)),
                 (t, level),
                 xytext=(7, 0),
                 textcoords="offset points",
                 va="center",
                 fontsize=7.5,
             )
-        handles.append(
-            Line2D(
-                [],
-                [],
-                marker=marker,
-                color=colour,
-                mec="#000000",
-                ls="none",
-                ms=8,
-                label=f"{KIND_LABELS[kind]} units completed",
-            )
-        )
-    if kinds:
+        handles.append(Line2D([], [], color="#000000", label=label, **style))
+    if rows:
         ax.axhline(top * 1.04, color="#999999", linewidth=0.6)
-    ax.set_ylim(0, top * 1.08 + band * (len(kinds) + 0.3) if kinds else top * 1.1)
+    ax.set_ylim(0, top * 1.08 + band * (len(rows) + 0.3) if rows else top * 1.1)
     # no value ticks in the band of retrofit markers
     from matplotlib.ticker import MaxNLocator
 
@@ -111,7 +114,12 @@ def timeline(
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     ax.set_title(
         f"Build-out timeline: {tl.scenario_name}"
-        + ("\n(markers above the bars: retrofit units completed in the period)" if kinds else "")
+        + (
+            "\n(markers above the bars: retrofit units completed and CPU racks retired in the "
+            "period)"
+            if rows
+            else ""
+        )
     )
     ax.grid(True, axis="y", color="#DDDDDD", linewidth=0.6)
     ax.set_axisbelow(True)

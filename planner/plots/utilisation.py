@@ -129,6 +129,17 @@ def utilisation(
     centres = np.arange(len(resources)) * n_p + n_p / 2
     ax.set_xticks(centres, [an.RESOURCE_LABELS[r] for r in resources], rotation=30, ha="right")
     ax.tick_params(axis="x", length=0)
+    if n_p > 1:  # the periods along the top of every block (every other one past 12)
+        every = 1 if n_p <= 12 else 2
+        cols = [k * n_p + j for k in range(len(resources)) for j in range(0, n_p, every)]
+        top = ax.secondary_xaxis("top")
+        top.set_xticks(
+            [c + 0.5 for c in cols],
+            [periods[c % n_p] for c in cols],
+            rotation=90,
+            fontsize=6 if len(cols) > 40 else 7,
+        )
+        top.tick_params(axis="x", length=2, pad=1)
     if n_p > 1:
         ax.set_xlabel(
             f"resource (each block: periods {periods[0]} \u2192 {periods[-1]}, left to right)"
