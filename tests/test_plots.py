@@ -33,6 +33,8 @@ from planner.cli import app  # noqa: E402
 from planner.plan import accounting as acc  # noqa: E402
 from planner.plots.feasible import _outline  # noqa: E402
 
+CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+
 ROOT = Path(__file__).resolve().parent.parent
 TOL = 1e-6
 
@@ -234,6 +236,30 @@ def test_marked_points_lie_inside_the_regions_drawn():
     inside = [drawn.contains_point(p) for p in zip(df["a_racks"], df["b_racks"], strict=True)]
     assert not (pd.Series(inside) & ~df["feasible"]).any()
     assert sum(inside) > 10
+
+
+def test_feasible_limit_lines_stay_in_the_plans_region_and_the_legend_is_short():
+    # the legacy hall with every option: the budget region (other retrofits) reaches 330
+    # one-DGX racks where the plan's space line sits lower; lines are drawn only over the
+    # plan's own region, and the plan's point, also the best of two regions, is said once
+    sc = planner.load_scenario(CONFIGS / "legacy-hall.yaml")
+    full = planner.solve(planner.what_if(sc, {"sites[legacy-site].halls[hall-1].retrofits": None}))
+    region = an.feasible_region(full, "hall-1", "hgx-h100-liquid", "dgx-h100-air-1")
+    ax = plots.feasible_region(region)
+    own = region.columns[
+        (region.columns["retrofits"] == "plan") & (region.columns["b_racks_max"] >= 0)
+    ]
+    x_box, y_box = own["a_racks"].max() + 1, own["b_racks_max"].max() + 1
+    for line in ax.get_lines():
+        if line.get_linewidth() == 1.8:  # the rules' lines
+            xs, ys = (np.asarray(v, dtype=float) for v in line.get_data())
+            ok = ~np.isnan(xs)
+            assert (xs[ok] <= x_box).all() and (ys[ok] <= y_box).all()
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert len(labels) <= 11
+    assert sum(label.startswith(("the plan", "best")) for label in labels) == 2
+    assert "limit: space" not in labels  # space does not bound the plan's region
+    plt.close("all")
 
 
 # -- the frontier --------------------------------------------------------------------------

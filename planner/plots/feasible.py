@@ -88,7 +88,16 @@ def feasible_region(
             Line2D([], [], marker="o", ls="none", color="#333333", ms=3, label="feasible point")
         )
 
-    handles += _rule_lines(ax, region)
+    # the rules' lines are the plan's retrofit set's: drawn over the region they bound
+    own = region.columns[
+        (region.columns["retrofits"] == "plan") & (region.columns["b_racks_max"] >= 0)
+    ]
+    box = (
+        (float(own["a_racks"].max()) + 1, float(own["b_racks_max"].max()) + 1)
+        if len(own)
+        else (region.x_limit, region.y_limit)
+    )
+    handles += _rule_lines(ax, region, box)
     if region.previous is not None and (region.previous[1] or region.previous[2]):
         label, xa, yb = region.previous
         if xa:
@@ -111,10 +120,19 @@ def feasible_region(
         )
 
     a_pf, b_pf = region.unit_pflops
-    for row in region.points.itertuples(index=False):
+    points = list(region.points.itertuples(index=False))
+    plan_at = next(((p.a_racks, p.b_racks) for p in points if p.kind == "optimum"), None)
+    also = [
+        an.MODE_SHORT[p.kind]
+        for p in points
+        if p.kind != "optimum" and (p.a_racks, p.b_racks) == plan_at
+    ]
+    for row in points:
+        if row.kind != "optimum" and (row.a_racks, row.b_racks) == plan_at:
+            continue  # the plan's own point: said once, with the plan
         if row.kind == "optimum":
             marker, colour, size, face, edge = "*", "#000000", 17, "#FFFFFF", "#000000"
-            what = "the plan"
+            what = "the plan" + (f" (also the best {' and '.join(also)})" if also else "")
         else:
             colour, _, marker = REGION_STYLE[row.kind]
             size, face, edge = 9, colour, "#000000"
@@ -124,18 +142,34 @@ def feasible_region(
             row.a_racks, row.b_racks, ms=size, zorder=4 if row.kind == "optimum" else 3, **style
         )
         text = f"{what}: ({row.a_racks:,}, {row.b_racks:,}) = {row.pflops:,.0f} PFLOPS"
-        stops = [
+        stops = [  # what stops one more rack: said for the plan only
             f"+1 {name}: {why}"
             for name, why in ((region.rack_a, row.stops_a), (region.rack_b, row.stops_b))
-            if why
+            if why and row.kind == "optimum"
         ]
         label = "\n".join(
-            [textwrap.fill(text, 50)]
-            + [textwrap.fill(s, 50, initial_indent="  ", subsequent_indent="    ") for s in stops]
+            [textwrap.fill(text, 44)]
+            + [textwrap.fill(s, 44, initial_indent="  ", subsequent_indent="    ") for s in stops]
         )
         handles.append(Line2D([], [], ms=size * 0.75, label=label, **style))
-    ax.set_xlim(-0.03 * region.x_limit - 0.5, region.x_limit)
-    ax.set_ylim(-0.03 * region.y_limit - 0.5, region.y_limit)
+    x_top, y_top = region.x_limit, region.y_limit
+    if len(own) and (box[0] * 3 < x_top or box[1] * 3 < y_top):
+        # the budget region dwarfs the plan's: frame the plan's, say where the rest goes
+        x_top, y_top = min(x_top, box[0] * 1.5 + 2), min(y_top, box[1] * 1.5 + 2)
+        handles.append(
+            Line2D(
+                [],
+                [],
+                ls="none",
+                label=textwrap.fill(
+                    f"zoomed to the plan's region: the budget's reaches "
+                    f"({region.x_limit:,.0f}, {region.y_limit:,.0f})",
+                    44,
+                ),
+            )
+        )
+    ax.set_xlim(-0.03 * x_top - 0.5, x_top)
+    ax.set_ylim(-0.03 * y_top - 0.5, y_top)
     where = " over the site's halls" if region.scope == "site" else ""
     ax.set_xlabel(f"{region.rack_a} racks{where} (count; {a_pf:g} PFLOPS each)")
     ax.set_ylabel(f"{region.rack_b} racks{where} (count; {b_pf:g} PFLOPS each)")
@@ -159,7 +193,7 @@ def _feasible_title(region: an.FeasibleRegion) -> str:
     return (
         f"Feasible build-outs of {region.hall} ({region.site}), {region.period}\n"
         f"{region.scenario_name}: other racks as planned; lines: each rule's limit "
-        "with the plan's retrofits"
+        "with the plan's retrofits, over their region"
     )
 
 
@@ -186,8 +220,10 @@ def _outline(xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.array(px), np.array(py)
 
 
-def _rule_lines(ax: Axes, region: an.FeasibleRegion) -> list:
-    """Draw the zero contour of each rule's slack; legend handles for those in view."""
+def _rule_lines(ax: Axes, region: an.FeasibleRegion, box: tuple[float, float]) -> list:
+    """Draw the zero contour of each rule's slack (for the plan's retrofit set) within
+    ``box`` (the plan's region: outside it the other regions' retrofits change the limit,
+    so a line there would contradict them); legend handles for those drawn."""
     import contourpy
     from matplotlib.lines import Line2D
 
@@ -208,7 +244,9 @@ def _rule_lines(ax: Axes, region: an.FeasibleRegion) -> list:
         colour, style = RULE_STYLE[rule]
         drawn = False
         for seg in lines:
-            if len(seg) < 2:
+            seg = np.array(seg, dtype=float)
+            seg[(seg[:, 0] > box[0]) | (seg[:, 1] > box[1])] = np.nan
+            if len(seg) < 2 or np.isnan(seg).all():
                 continue
             ax.plot(seg[:, 0], seg[:, 1], color=colour, linestyle=style, linewidth=1.8, zorder=2)
             drawn = True
