@@ -228,3 +228,12 @@ def test_default_fleet_as_racks_names_the_options_at_their_cap():
     assert capped.loc["facility_water", "capped_options"] == "chillers-2mw in prn"
     story = plan.limit_lines()[-1]
     assert "money does not limit the plan" in story and "at their cap" in story
+
+
+def test_catalina_explain_all_lists_zero_values_and_money():
+    result = invoke("explain", CONFIGS / "catalina-aalc.yaml", "--all")
+    assert result.exit_code == 0, result.output
+    text = result.stdout
+    assert "adds 0 PFLOPS-periods" in text  # valued at zero, listed, not left out
+    assert "Money binds 3 times, 2025Q1-2025Q3" in text
+    assert "power-1mw" in text

@@ -369,6 +369,19 @@ def test_utilisation_matrix_equals_the_plan(tiny_plan):
             assert math.isnan(row.share) and not row.binding
 
 
+def test_bandwidth_sweeps_around_the_racks_own_multiple_and_says_what_is_swept():
+    sc = planner.load_scenario(CONFIGS / "catalina-aalc.yaml")
+    rack = an.bandwidth_rack(sc)
+    own = an.find_rack(sc, rack).network_multiple
+    assert own is not None and not 24 <= own <= 32
+    assert an.default_multiples(sc, rack) == [round(own * f, 1) for f in (0.5, 0.75, 1, 1.25, 1.5)]
+    tiny = planner.Scenario.model_validate(tiny_scenario_dict())
+    ax = plots.bandwidth_sensitivity(tiny, multiples=[8, 16])
+    assert ax.get_xlabel().startswith("swept: network multiple of gpu-air")
+    assert "other rack types fixed" in ax.get_xlabel()
+    plt.close("all")
+
+
 def test_bandwidth_sensitivity_changes_the_rack_bandwidth():
     sc = planner.Scenario.model_validate(tiny_scenario_dict())
     df = an.bandwidth_sensitivity(sc, multiples=[8, 40], budgets=[None, 1.0e7])

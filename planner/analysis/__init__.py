@@ -13,7 +13,7 @@ check these tables. Column names carry their unit (``spend_usd``, ``pflops_perio
   share used; :func:`bandwidth_sensitivity`: compute against a network multiple.
 """
 
-from .bandwidth import bandwidth_rack, bandwidth_sensitivity, with_multiple
+from .bandwidth import bandwidth_rack, bandwidth_sensitivity, default_multiples, with_multiple
 from .common import (
     BINDING_SHARE,
     MODE_LABELS,
@@ -58,6 +58,7 @@ __all__ = [
     "FeasibleRegion",
     "Timeline",
     "bandwidth_rack",
+    "default_multiples",
     "bandwidth_sensitivity",
     "change_label",
     "default_budgets",

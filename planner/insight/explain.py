@@ -16,6 +16,7 @@ from ..scenario import CAPACITY_UNIT
 from ..solving import SolveOptions, run
 from ..solving.options import EXACT
 from ..solving.pool import default_workers, solve_many, threads_per_worker
+from ..solving.progress import progress_bar
 from ..solving.starts import start_values
 from .clusters import next_clusters
 
@@ -155,9 +156,9 @@ def marginal_values(
     warm-starts the others), they run in ``workers`` processes (None: one per core; 1: in
     this process), each with ``cores // workers`` solver threads. ``which="binding"`` keeps
     the count to the options that relieve a binding limit. ``progress(done, total)`` is
-    called after each solve. The solves are exact by default
-    (:data:`~planner.solving.options.EXACT`); ``options`` or keywords (``time_limit_s=30``)
-    change that.
+    called after each solve (None: a progress bar, in a terminal or a notebook). The solves
+    are exact by default (:data:`~planner.solving.options.EXACT`); ``options`` or keywords
+    (``time_limit_s=30``) change that.
     """
     opts = SolveOptions.of(options or EXACT, **fields)
     sc = plan.scenario
@@ -182,7 +183,11 @@ def marginal_values(
     count = count if workers is None else max(1, workers)
     each = SolveOptions.of(opts, threads=opts.threads or threads_per_worker(count))
     args = [(scenario, gifts, each, start) for scenario, gifts, _ in jobs]
-    solved = solve_many(_value_job, args, count, progress)
+    if progress is not None:
+        solved = solve_many(_value_job, args, count, progress)
+    else:  # a bar of solves done and left, in a terminal or a notebook
+        with progress_bar(len(args), "Valuing retrofits", len(args) > 1, "solve") as step:
+            solved = solve_many(_value_job, args, count, lambda done, total: step())
     rows = []
     for i, (gift, site_name, hall_name) in enumerate(todo):
         opt = sc.retrofits[gift.option]
