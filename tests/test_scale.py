@@ -45,7 +45,9 @@ def test_a_time_limited_solve_keeps_a_plan_at_least_as_good_as_the_rule_of_thumb
     # the limit covers the rule-of-thumb start (about 0.2 s here) and the solve after it
     plan = planner.solve(sc, time_limit_s=1.5, mip_gap=0.0)
     assert plan.status == "feasible", plan.message
-    assert plan.gap is not None and plan.gap > 0
+    # a gap only against a bound the planner holds: when HiGHS is stopped before it reports
+    # one (in 1.5 s that depends on the machine's speed) the gap is unknown, never made up
+    assert plan.gap is None or plan.gap > 0, plan.message
     assert plan.verify() == []
     assert plan.objective >= greedy.objective - 1e-6
 
