@@ -125,7 +125,8 @@ def test_explanation_bundles_everything():
     assert len(why.binding) == len(why.marginal_values) == len(why.shadow_prices) == 1
     # max_units 0: the free unit is one beyond the cap
     assert any(
-        "pw in hall h is at its cap (0 units) in P1: raising the cap by one 50 kW unit adds 5" in s
+        "pw in hall h is held by its cap (0 units): raising it by one 50 kW unit, in place "
+        "from P1, adds 5" in s
         for s in why.findings()
     )
 
@@ -201,7 +202,9 @@ def test_cli_explain_prints_findings_in_sentences(tmp_path):
     path = _write(tmp_path, scenario(retrofits=[POWER | {"max_units": 0}]))
     result = CliRunner().invoke(app, ["explain", path, "--all", "--out", str(tmp_path / "x")])
     assert result.exit_code == 0, result.output
-    assert "raising the cap by one 50 kW unit adds 5 PFLOPS-periods" in result.output
+    assert "raising it by one 50 kW unit, in place from P1, adds 5 PFLOPS-periods" in (
+        result.output
+    )
     assert "power (h, P1): 0.1 PFLOPS-periods per kW" in result.output
     assert (tmp_path / "x" / "marginal_values.csv").exists()
 

@@ -198,7 +198,8 @@ def test_explain_names_a_capped_option_and_what_raising_its_cap_gives():
     row = why.marginal_values.iloc[0]
     assert bool(row.at_cap) and row.gain == pytest.approx(10)
     assert why.findings()[0].startswith(
-        "pw in hall h1 is at its cap (1 unit) in P0: raising the cap by one 10 kW unit adds 10"
+        "pw in hall h1 is held by its cap (1 unit): raising it by one 10 kW unit, in place from "
+        "P0, adds 10"
     )
     assert "Power binds once with its retrofits at their cap, from P0: pw in h1." in why.findings()
 
@@ -237,3 +238,18 @@ def test_catalina_explain_all_lists_zero_values_and_money():
     assert "adds 0 PFLOPS-periods" in text  # valued at zero, listed, not left out
     assert "Money binds 3 times, 2025Q1-2025Q3" in text
     assert "power-1mw" in text
+
+
+def test_a_free_unit_within_the_cap_is_not_called_capped():
+    # max 5 units; $4,001,000 buys 3 racks and one unit (4 racks need 2 units: $4,002,000);
+    # a free unit makes the fourth rack affordable, 2 units in all, within the cap
+    pw = option("pw", "power", 10, 1000, max_units=5)
+    plan = solve(
+        racks=[rack()],
+        halls=[hall(power_kw=20)],
+        retrofits=[pw],
+        budget_usd_per_period=4 * M + 1000,
+    )
+    assert plan.gpus().iloc[0] == 24
+    row = plan.explain(which="all").marginal_values.iloc[0]
+    assert not row.at_cap and row.gain == pytest.approx(10)

@@ -124,10 +124,20 @@ def candidates(plan, which: str = "binding") -> list:
     return found
 
 
-def _value_job(sc, gifts, options: SolveOptions, start) -> tuple[float | None, bool]:
-    """``(objective, proven)`` of one re-solve (see :func:`_objective`), for a worker."""
-    value, proven, _ = _objective(sc, gifts, options, start)
-    return value, proven
+def _value_job(sc, gifts, options: SolveOptions, start) -> tuple[float | None, bool, bool]:
+    """``(objective, proven, beyond_cap)`` of one re-solve (see :func:`_objective`), for a
+    worker; ``beyond_cap``: the solution holds more units of a gift's option in its place
+    than ``max_units`` allows in some period (the gift is the unit beyond the cap)."""
+    value, proven, values = _objective(sc, gifts, options, start)
+    beyond = False
+    for gift in gifts:
+        cap = sc.retrofits[gift.option].max_units
+        if cap is None or not values:
+            continue
+        store, where = ("u", gift.hall) if gift.hall is not None else ("w", gift.site)
+        prefix = f"{store}_{where}_{gift.option}_"
+        beyond |= any((v or 0) > cap + 0.5 for k, v in values.items() if k.startswith(prefix))
+    return value, proven, beyond
 
 
 def marginal_values(
@@ -168,7 +178,6 @@ def marginal_values(
     if base is None:
         return pd.DataFrame(columns=MARGINAL_COLUMNS)
     sign = 1.0 if sc.objective == "max_compute" else -1.0
-    standing = {(r.site, r.hall, r.period, r.option): r.units for r in plan.retrofits.itertuples()}
     jobs = [(sc, (gift,), None) for gift, _, _ in todo]  # None: the start, filled in below
     richer: dict = {}  # (period, price) -> index of its job, or None without a budget
     if sc.objective == "max_compute":
@@ -191,18 +200,16 @@ def marginal_values(
     rows = []
     for i, (gift, site_name, hall_name) in enumerate(todo):
         opt = sc.retrofits[gift.option]
-        value, exact = solved[i]
+        value, exact, at_cap = solved[i]
         gain = _clean(sign * (value - base), base) if value is not None else math.nan
         if sc.objective == "min_cost":
             buys = opt.cost_usd
         else:
             at = richer[gift.period, opt.cost_usd]
-            more, buys_exact = (None, True) if at is None else solved[at]
+            more, buys_exact, _ = (None, True, False) if at is None else solved[at]
             buys = math.nan if more is None else _clean(more - base, base)
             exact = exact and buys_exact
         worth = bool(gain > (0.0 if math.isnan(buys) else buys) + 1e-9)
-        units = standing.get((site_name, hall_name, sc.periods[gift.period], opt.name), 0)
-        at_cap = opt.max_units is not None and units >= opt.max_units
         rows.append(
             (
                 opt.name,
@@ -335,7 +342,7 @@ class Explanation:
                 continue
             opt = next(o for o in sc.retrofits if o.name == row.option)
             out.append(_value_sentence(sc, opt, row))
-        out += [line[0].upper() + line[1:] + "." for line in limit_lines(self.plan)]
+        out += [line[0].upper() + line[1:].rstrip(".") + "." for line in limit_lines(self.plan)]
         for row in self.next_clusters.itertuples(index=False):
             out.append(row.message[0].upper() + row.message[1:] + ".")
         return out
@@ -350,9 +357,9 @@ def _value_sentence(sc, opt, row) -> str:
         gain = f"saves ${row.gain:,.0f}"
     if row.at_cap:
         head = (
-            f"{opt.name} in {where} is at its cap ({opt.max_units} "
-            f"unit{'' if opt.max_units == 1 else 's'}) in {row.period}: "
-            f"raising the cap by one {_capacity(opt)} unit {gain}"
+            f"{opt.name} in {where} is held by its cap ({opt.max_units} "
+            f"unit{'' if opt.max_units == 1 else 's'}): raising it by one {_capacity(opt)} "
+            f"unit, in place from {row.period}, {gain}"
         )
     else:
         head = f"One more {_capacity(opt)} {opt.name} in {where} from {row.period} {gain}"
