@@ -96,3 +96,12 @@ def test_marginal_values_in_workers_equal_those_solved_one_after_another():
     assert len(alone) >= 4
     pd_cols = ["option", "hall", "period", "gain", "price_buys", "worth_price", "at_cap"]
     assert alone[pd_cols].values.tolist() == many[pd_cols].values.tolist()
+
+
+def test_quick_solves_stay_in_this_process(monkeypatch):
+    from planner.solving.pool import QUICK_S, workers_for
+
+    monkeypatch.setenv("PLANNER_WORKERS", "4")
+    assert workers_for(10, QUICK_S / 2) == 1  # a worker would take longer to start
+    assert workers_for(10, QUICK_S * 5) == 4 and workers_for(3, 60.0) == 3
+    assert workers_for(10, None) == 4 and workers_for(10, 0.01, workers=2) == 2

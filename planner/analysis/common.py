@@ -3,6 +3,7 @@ and finding halls, sites and rack types by name."""
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from typing import Literal
 
@@ -14,7 +15,7 @@ from ..plan import accounting as acc
 from ..plan.verify import ABS, REL
 from ..scenario import Hall, RackType, Scenario, Site
 from ..solving import SolveOptions, solve
-from ..solving.pool import default_workers, solve_many, threads_per_worker
+from ..solving.pool import solve_many, threads_per_worker, workers_for
 from ..solving.progress import progress_bar
 
 Retrofits = Literal["none", "plan", "budget"]
@@ -256,13 +257,27 @@ def solve_all(
     label: str = "Solving",
     workers: int | None = None,
     progress: bool = True,
+    seconds_each: float | None = None,
 ) -> list[Plan]:
     """:func:`planner.solve` of each scenario, at the same time in ``workers`` processes
     (None: one per core; see :func:`planner.solving.pool.solve_many`), each with
-    ``cores // workers`` solver threads, with a progress bar of solves done and left."""
-    count = default_workers(len(scenarios)) if workers is None else max(1, workers)
-    each = options.replace(threads=options.threads or threads_per_worker(count))
+    ``cores // workers`` solver threads, with a progress bar of solves done and left.
+
+    Quick solves stay in this process (a worker takes about a second to start):
+    ``seconds_each`` is what one is expected to take (say, the plan's own solve); when
+    unknown, the first scenario is solved here and its time decides for the rest."""
+    if not scenarios:
+        return []
     with progress_bar(len(scenarios), label, progress and len(scenarios) > 1, "solve") as step:
-        return solve_many(
-            _solve_one, [(sc, each) for sc in scenarios], count, lambda done, total: step()
+        first: list[Plan] = []
+        if seconds_each is None and workers is None:
+            began = time.perf_counter()
+            first = [solve(scenarios[0], options)]
+            seconds_each = time.perf_counter() - began
+            step()
+        rest = scenarios[len(first) :]
+        count = workers_for(len(rest), seconds_each, workers)
+        each = options.replace(threads=options.threads or threads_per_worker(count))
+        return first + solve_many(
+            _solve_one, [(sc, each) for sc in rest], count, lambda done, total: step()
         )

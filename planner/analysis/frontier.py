@@ -193,7 +193,8 @@ def frontier(
 
     todo = [v for v in values if not reuse(v)]
     asked = [with_budget(scenario, v, mode) for v in todo]
-    solved = dict(zip(todo, solve_all(asked, opts, "Frontier"), strict=True))
+    hint = plan.solve_seconds + plan.build_seconds if plan is not None else None
+    solved = dict(zip(todo, solve_all(asked, opts, "Frontier", seconds_each=hint), strict=True))
     plans = [(v, solved.get(v, plan)) for v in values]
     df = _sweep_rows(plans, "budget_usd")
     df.attrs.update(objective=scenario.objective, n_periods=scenario.n_periods, mode=mode)

@@ -18,7 +18,7 @@ from ..plan import accounting as acc
 from ..solving import SolveOptions, run
 from ..solving.diagnose import _RULE_TEXT as RULE_TEXT
 from ..solving.diagnose import _amount
-from ..solving.pool import default_workers, solve_many, threads_per_worker
+from ..solving.pool import solve_many, threads_per_worker, workers_for
 from ..solving.starts import start_values
 
 NEXT_COLUMNS = ["kind", "site", "hall", "rack_type", "period", "racks_needed", "stops", "message"]
@@ -74,7 +74,7 @@ def next_clusters(
             choice = next((r for r in ranked if (c, d, sc.rack_types.index(r), t) in base.k), None)
             if choice is not None:  # else no type of this kind can ever form one here
                 asks.append((c, site, hall, sc.rack_types.index(choice)))
-    count = default_workers(len(asks)) if workers is None else max(1, workers)
+    count = workers_for(len(asks), plan.solve_seconds + plan.build_seconds, workers)
     each = SolveOptions.of(opts, threads=opts.threads or threads_per_worker(count))
     answers = solve_many(_one_more, [(sc, *a, held, each) for a in asks], count)
     rows = []

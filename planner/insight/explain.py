@@ -4,6 +4,7 @@ scenario has no plan."""
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +16,7 @@ from ..plan.limits import limit_lines
 from ..scenario import CAPACITY_UNIT
 from ..solving import SolveOptions, run
 from ..solving.options import EXACT
-from ..solving.pool import default_workers, solve_many, threads_per_worker
+from ..solving.pool import solve_many, threads_per_worker, workers_for
 from ..solving.progress import progress_bar
 from ..solving.starts import start_values
 from .clusters import next_clusters
@@ -174,7 +175,9 @@ def marginal_values(
     sc = plan.scenario
     todo = candidates(plan, which)
     # the plan itself warm-starts the exact solve of the scenario as it is
+    began = time.perf_counter()
     base, base_exact, start = _objective(sc, (), opts, start_values(build(sc), plan))
+    base_s = time.perf_counter() - began
     if base is None:
         return pd.DataFrame(columns=MARGINAL_COLUMNS)
     sign = 1.0 if sc.objective == "max_compute" else -1.0
@@ -188,8 +191,7 @@ def marginal_values(
                 richer[key] = None if more is None else len(jobs)
                 if more is not None:
                     jobs.append((more, (), None))
-    count = default_workers(len(jobs))
-    count = count if workers is None else max(1, workers)
+    count = workers_for(len(jobs), base_s, workers)
     each = SolveOptions.of(opts, threads=opts.threads or threads_per_worker(count))
     args = [(scenario, gifts, each, start) for scenario, gifts, _ in jobs]
     if progress is not None:

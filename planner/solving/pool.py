@@ -30,6 +30,21 @@ def default_workers(jobs: int) -> int:
     return max(1, min(cores, jobs))
 
 
+#: below this many seconds a solve is quicker here than a worker process is to start
+QUICK_S = 1.0
+
+
+def workers_for(jobs: int, seconds_each: float | None, workers: int | None = None) -> int:
+    """Worker processes for ``jobs`` solves of about ``seconds_each`` each: ``workers`` when
+    given, one (this process) for quick solves (under :data:`QUICK_S`), else
+    :func:`default_workers`."""
+    if workers is not None:
+        return max(1, workers)
+    if seconds_each is not None and seconds_each < QUICK_S:
+        return 1
+    return default_workers(jobs)
+
+
 def threads_per_worker(workers: int) -> int:
     """Solver threads per worker so that workers x threads <= cores."""
     return max(1, (os.cpu_count() or 1) // max(1, workers))
