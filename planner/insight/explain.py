@@ -125,6 +125,10 @@ def candidates(plan, which: str = "binding") -> list:
     return found
 
 
+#: a re-solve's default time limit: this many times the base solve's, at least the minimum
+PER_SOLVE_FACTOR, PER_SOLVE_MIN_S = 10.0, 30.0
+
+
 def _value_job(sc, gifts, options: SolveOptions, start) -> tuple[float | None, bool, bool]:
     """``(objective, proven, beyond_cap)`` of one re-solve (see :func:`_objective`), for a
     worker; ``beyond_cap``: the solution holds more units of a gift's option in its place
@@ -160,8 +164,10 @@ def marginal_values(
     budget at all); for ``min_cost``, the price itself. ``worth_price`` is ``gain >
     price_buys``. ``at_cap``: the plan already has ``max_units`` of the option there in
     that period, so the free unit is one beyond the cap and ``gain`` is what raising the cap
-    by one unit gives. ``exact`` is False when a solve stopped short of the gap (say, at
-    ``time_limit_s``): its ``gain`` is then a lower bound for ``max_compute``.
+    by one unit gives. ``exact`` is False when a solve stopped short of the gap (at
+    ``time_limit_s``; by default each re-solve may take :data:`PER_SOLVE_FACTOR` times the
+    base solve, at least :data:`PER_SOLVE_MIN_S` s): its ``gain`` is then a lower bound
+    for ``max_compute``, and the findings say so.
 
     The re-solves are independent: after one solve of the scenario as it is (whose solution
     warm-starts the others), they run in ``workers`` processes (None: one per core; 1: in
@@ -193,6 +199,8 @@ def marginal_values(
                     jobs.append((more, (), None))
     count = workers_for(len(jobs), base_s, workers)
     each = SolveOptions.of(opts, threads=opts.threads or threads_per_worker(count))
+    if each.time_limit_s is None:  # a re-solve far harder than the base one is cut short
+        each = each.replace(time_limit_s=max(PER_SOLVE_MIN_S, PER_SOLVE_FACTOR * base_s))
     args = [(scenario, gifts, each, start) for scenario, gifts, _ in jobs]
     if progress is not None:
         solved = solve_many(_value_job, args, count, progress)
@@ -369,6 +377,8 @@ def _value_sentence(sc, opt, row) -> str:
     if sc.objective == "max_compute" and not math.isnan(row.price_buys):
         sentence += f", and that money as budget in {row.period} would add {row.price_buys:,.6g}"
     verdict = "worth its price" if row.worth_price else "not worth its price"
+    if not row.exact:
+        verdict += " (a solve stopped at its time limit: not proven, the gain at least this)"
     return f"{sentence}: {verdict}."
 
 
