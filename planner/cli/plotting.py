@@ -35,6 +35,11 @@ from .common import (
 )
 
 
+def _opt(metavar: str, text: str):
+    """An option taking a value, its default (if any) stated in its help text."""
+    return typer.Option(metavar=metavar, help=text, show_default=False)
+
+
 @app.command()
 @guarded
 def plot(
@@ -58,54 +63,36 @@ def plot(
     ] = None,
     hall: Annotated[
         str | None,
-        typer.Option(
-            metavar="HALL", help="feasible: hall name (or site/hall) [default: first fitting hall]."
-        ),
+        _opt("HALL", "feasible: hall name (or site/hall) [default: first fitting hall]."),
     ] = None,
     site: Annotated[
         str | None,
-        typer.Option(
-            metavar="SITE",
-            help="feasible: a site: racks summed over its halls (instead of --hall).",
-            show_default=False,
-        ),
+        _opt("SITE", "feasible: a site: racks summed over its halls (instead of --hall)."),
     ] = None,
     racks: Annotated[
-        str | None,
-        typer.Option(
-            metavar="A,B",
-            help="feasible: two rack types 'A,B' for the x and y axes.",
-            show_default=False,
-        ),
+        str | None, _opt("A,B", "feasible: two rack types 'A,B' for the x and y axes.")
     ] = None,
     period: Annotated[
-        str | None,
-        typer.Option(
-            metavar="PERIOD", help="feasible, utilisation: period label [default: last / all]."
-        ),
+        str | None, _opt("PERIOD", "feasible, utilisation: period label [default: last / all].")
     ] = None,
     budgets: Annotated[
         str | None,
-        typer.Option(
-            metavar="USD,...",
-            help="frontier, bandwidth: budgets in USD, comma-separated [frontier default: "
-            "--points budgets up to the optimal spend; bandwidth default: the scenario's].",
-            show_default=False,
+        _opt(
+            "USD,...",
+            "frontier, bandwidth: budgets in USD, comma-separated [frontier default: --points "
+            "budgets up to the optimal spend; bandwidth default: the scenario's].",
         ),
     ] = None,
     budget_mode: Annotated[
         str,
-        typer.Option(
-            metavar="total|per_period",
-            help="How a budget applies: 'total' (cap on all spend) or 'per_period'.",
+        _opt(
+            "total|per_period",
+            "How a budget applies: 'total' (cap on all spend) or 'per_period' [default: total].",
         ),
     ] = "total",
     targets: Annotated[
         str | None,
-        typer.Option(
-            metavar="GPUS,...",
-            help="frontier of a min_cost scenario: GPU targets, comma-separated.",
-        ),
+        _opt("GPUS,...", "frontier of a min_cost scenario: GPU targets, comma-separated."),
     ] = None,
     points: Annotated[
         int,
@@ -115,32 +102,27 @@ def plot(
     ] = 5,
     multiples: Annotated[
         str | None,
-        typer.Option(
-            metavar="X,...",
-            help="bandwidth: network multiples, comma-separated [default: 24,26,...,32 when "
-            "the rack type's own multiple is in that range, else 0.5x-1.5x its own].",
-            show_default=False,
+        _opt(
+            "X,...",
+            "bandwidth: network multiples, comma-separated [default: 24,26,...,32 when the rack "
+            "type's own multiple is in that range, else 0.5x-1.5x its own].",
         ),
     ] = None,
     rack_type: Annotated[
-        str | None,
-        typer.Option(
-            metavar="RACK_TYPE",
-            help="bandwidth: rack type whose network multiple varies.",
-            show_default=False,
-        ),
+        str | None, _opt("RACK_TYPE", "bandwidth: rack type whose network multiple varies.")
     ] = None,
     pro_rata: Annotated[
         bool, typer.Option("--pro-rata", help="bandwidth: scale other rack types pro rata.")
     ] = False,
     metric: Annotated[
-        str, typer.Option(metavar="gpus|pflops", help="timeline: 'gpus' or 'pflops'.")
+        str, _opt("gpus|pflops", "timeline: 'gpus' or 'pflops' [default: gpus].")
     ] = "gpus",
     by: Annotated[
         str,
-        typer.Option(
-            metavar="rack_type|hall|site|cluster",
-            help="timeline: stack by 'rack_type', 'hall', 'site' or 'cluster' (kind).",
+        _opt(
+            "rack_type|hall|site|cluster",
+            "timeline: stack by 'rack_type', 'hall', 'site' or 'cluster' (kind) "
+            "[default: rack_type].",
         ),
     ] = "rack_type",
     solver: SolverOption = Solver.highs,
