@@ -10,9 +10,7 @@ import typer
 
 from ..plan.files import write_file
 from ..solving import SolverUnavailable
-from ..solving import solve as solve_scenario
 from .common import (
-    EXIT_INFEASIBLE,
     EXIT_INVALID,
     EXIT_NO_PLAN,
     GapOption,
@@ -26,7 +24,7 @@ from .common import (
     _load,
     _numbers,
     _plan_file,
-    _report_infeasible,
+    _solved,
     _with_sets,
     app,
     err,
@@ -156,18 +154,7 @@ def plot(
     )
     sweep = kind in (PlotKind.frontier, PlotKind.bandwidth)
     if plan is None and (needs_plan or sweep):  # a sweep's estimate and limit come from it
-        try:
-            with err.status(f"Solving {scenario.name} with {solver.value}...", spinner="dots"):
-                plan = solve_scenario(scenario, **opts)
-        except SolverUnavailable as exc:
-            _fail(f"{exc}")
-            raise typer.Exit(EXIT_NO_PLAN) from None
-        if plan.status == "infeasible":
-            _report_infeasible(config, plan)
-            raise typer.Exit(EXIT_INFEASIBLE)
-        if not plan.has_plan:
-            _fail(f"{config}: no plan", f"{plan.message}")
-            raise typer.Exit(EXIT_NO_PLAN)
+        plan = _solved(config, scenario, solver.value, time_limit, gap)
     if sweep:
         from ..plots.all import sweep_estimate, sweep_limit
 
