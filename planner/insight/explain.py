@@ -51,12 +51,14 @@ MARGINAL_COLUMNS = [
 ]
 
 
-def _objective(sc, gifts, options: SolveOptions, start=None):
+def _objective(sc, gifts, options: SolveOptions, start=None, plan=None):
     """``(objective, proven, values)``: the scenario's primary objective (PFLOPS-periods or
     USD) with gifted units, whether it is proven within the gap, and the variables' values.
     ``start``: a solution without gifts, feasible with them too (a gift may go unused),
-    to warm-start HiGHS."""
+    to warm-start HiGHS; or ``plan``, whose decisions are that start."""
     m = build(sc, gifts=gifts)
+    if plan is not None:
+        start = start_values(m, plan)
     result = run(m.prob, options, start=start)
     if not result.has_solution:
         return None, False, None
@@ -182,7 +184,7 @@ def marginal_values(
     todo = candidates(plan, which)
     # the plan itself warm-starts the exact solve of the scenario as it is
     began = time.perf_counter()
-    base, base_exact, start = _objective(sc, (), opts, start_values(build(sc), plan))
+    base, base_exact, start = _objective(sc, (), opts, plan=plan)
     base_s = time.perf_counter() - began
     if base is None:
         return pd.DataFrame(columns=MARGINAL_COLUMNS)
