@@ -160,8 +160,8 @@ def test_default_fleet_lists_every_limit_and_why_money_is_left(default_plan):
         assert f"\n{resource} binds " in "\n" + text, resource
     assert "facility water binds 3 times, from 2023Q4: prn" in lines
     # sidecars and CDUs bought to match the racks are not limits
-    assert any(line.startswith("liquid (AALC sidecars) used to the units bought") for line in lines)
-    assert not any(line.startswith("liquid (AALC sidecars) binds") for line in lines)
+    assert any(line.startswith("liquid (AALC) used to the units bought") for line in lines)
+    assert not any(line.startswith("liquid (AALC) binds") for line in lines)
     # near-binding network in b1 (99.3%)
     assert any(line.startswith("network near its limit") and "99.3%" in line for line in lines)
     story = lines[-1]
@@ -177,7 +177,7 @@ def test_cli_solve_prints_the_limits_for_catalina(tmp_path):
     assert "What limits the plan:" in text
     assert "money binds 3 times, 2025Q1-2025Q3: up to $0.5M left" in text
     assert "sized to the racks, more on offer, not a limit" in text
-    assert "liquid (AALC sidecars) binds" not in text
+    assert "liquid (AALC) binds" not in text
 
 
 def test_legacy_hall_names_power_room_air_and_the_near_network():

@@ -12,6 +12,8 @@ import pandas as pd
 from ..model import Index
 from ..plan import Plan
 from ..plan import accounting as acc
+from ..plan.accounting import RESOURCE_LABELS  # noqa: F401 - re-exported
+from ..plan.binding import BINDING_SHARE  # noqa: F401 - re-exported
 from ..plan.verify import ABS, REL
 from ..scenario import Hall, RackType, Scenario, Site
 from ..solving import SolveOptions, solve
@@ -57,18 +59,6 @@ RULE_LABELS = {
     "budget": "budget",
 }
 #: resources of a utilisation matrix, in column order, with labels
-RESOURCE_LABELS = {
-    "space": "space",
-    "power": "power",
-    "room_air": "room air",
-    "liquid_cdu": "liquid (CDU)",
-    "liquid_aalc": "liquid (AALC)",
-    "rdhx_doors": "rear doors",
-    "network": "network",
-    "facility_water": "facility water",
-    "feed": "site feed",
-}
-BINDING_SHARE = 0.999  # a resource at or above this share of its capacity binds
 
 
 def mode_label(mode: str, scope: str = "hall") -> str:

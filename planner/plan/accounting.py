@@ -58,6 +58,18 @@ HALL_RESOURCES = {
     "network": "Gbps",
 }
 SITE_RESOURCES = {"facility_water": "kW", "feed": "kW"}
+#: every resource as a planner names it, in the order tables and pictures list them
+RESOURCE_LABELS = {
+    "space": "space",
+    "power": "power",
+    "room_air": "room air",
+    "liquid_cdu": "liquid (CDU)",
+    "liquid_aalc": "liquid (AALC)",
+    "rdhx_doors": "rear doors",
+    "network": "network",
+    "facility_water": "facility water",
+    "feed": "site feed",
+}
 
 
 @dataclass

@@ -25,6 +25,7 @@ import pandas as pd
 
 from ..model import Index
 from ..scenario import Scenario
+from .accounting import RESOURCE_LABELS
 from .binding import BINDING_SHARE
 from .numbers import times
 from .numbers import usd as _usd
@@ -235,19 +236,9 @@ def _places(text: str, most: int = 6) -> str:
     return shown + (f" and {len(places) - most} more" if len(places) > most else "")
 
 
-_LABEL = {
-    "room_air": "room air",
-    "liquid_cdu": "liquid (CDU)",
-    "liquid_aalc": "liquid (AALC sidecars)",
-    "rdhx_doors": "rear doors",
-    "facility_water": "facility water",
-    "feed": "site feed",
-}
-
-
 def label(resource: str) -> str:
     """A resource as a planner says it (``room air``, ``facility water``)."""
-    return _LABEL.get(resource, resource)
+    return RESOURCE_LABELS.get(resource, resource)
 
 
 def limit_lines(plan, table: pd.DataFrame | None = None) -> list[str]:
