@@ -542,3 +542,22 @@ def test_brute_force_helper_is_not_trivial():
     ]
     assert (7, 0) in rejected  # 7 hot-air racks but 6 doors
     assert (0, 5) in rejected  # 150 kW of liquid heat, 140 kW of CDU + sidecars
+
+
+def test_sweep_estimate_counts_rounds_of_solves(tiny_plan, monkeypatch):
+    import dataclasses
+
+    from planner.plots.all import estimate_seconds, sweep_estimate
+
+    monkeypatch.setenv("PLANNER_WORKERS", "2")
+    slow = dataclasses.replace(tiny_plan, solve_seconds=10.0, build_seconds=0.0)
+    # 4 frontier solves two at a time: 2 rounds of 10 s, each stopped at 3 x 10 s
+    assert sweep_estimate(slow, "frontier") == (
+        "about 20 s (4 solves, 2 at a time, each stopped at 30 s; at most 60 s)"
+    )
+    # quick solves stay in this process, one after another
+    quick = dataclasses.replace(tiny_plan, solve_seconds=0.2, build_seconds=0.0)
+    assert "4 solves, 1 at a time" in sweep_estimate(quick, "frontier")
+    # with the bandwidth's 5 solves (3 rounds) when the scenario has a reference rack
+    bandwidth = 30.0 if slow.scenario.reference_rack is not None else 0.0
+    assert estimate_seconds(slow) == pytest.approx(20.0 + bandwidth)

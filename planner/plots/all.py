@@ -11,7 +11,7 @@ from ..plan import Plan
 from ..plan.files import Staging
 from ..scenario import Scenario
 from ..solving import SolveOptions
-from ..solving.pool import default_workers
+from ..solving.pool import workers_for
 from .bandwidth import bandwidth_sensitivity
 from .clusters import cluster_map
 from .feasible import feasible_region
@@ -50,28 +50,34 @@ def sweep_limit(plan: Plan) -> float:
     return max(5.0, 3 * (plan.solve_seconds + plan.build_seconds))
 
 
+def _timing(plan: Plan, kind: str, points: int, limit: float | None) -> tuple:
+    """``(solves, at once, rounds, seconds per solve, limit)`` of one sweep plot: solves
+    before the sweep one at a time, then the sweep's as :func:`solve_all` runs them."""
+    together, before = _sweeps(plan, points)[kind]
+    limit = sweep_limit(plan) if limit is None else limit
+    per = min(max(plan.solve_seconds + plan.build_seconds, 0.01), limit)
+    at_once = min(workers_for(together, per), together)
+    return together + before, at_once, before + math.ceil(together / at_once), per, limit
+
+
 def sweep_estimate(plan: Plan, kind: str, points: int = 5, limit: float | None = None) -> str:
     """What a sweep plot will take, in words: ``about 23 s (5 solves, 2 at a time, each
     stopped at 24 s; at most 74 s)``. Calibrated on the shipped scenarios: each solve is
     taken to last as long as the plan's own (measured within 1.5x of that on 2 cores, each
     worker with half the threads); the most is every round running to its limit."""
-    together, before = _sweeps(plan, points)[kind]
-    limit = sweep_limit(plan) if limit is None else limit
-    per = min(max(plan.solve_seconds + plan.build_seconds, 0.01), limit)
-    at_once = default_workers(together)
-    rounds = before + math.ceil(together / at_once)
+    solves, at_once, rounds, per, limit = _timing(plan, kind, points, limit)
     return (
-        f"about {rounds * per:.0f} s ({together + before} solves, {at_once} at a time, each "
+        f"about {rounds * per:.0f} s ({solves} solves, {at_once} at a time, each "
         f"stopped at {limit:.0f} s; at most {rounds * limit:.0f} s)"
     )
 
 
 def estimate_seconds(plan: Plan, points: int = 5) -> float:
     """Expected seconds of every sweep plot together (see :func:`sweep_estimate`)."""
-    per = min(max(plan.solve_seconds + plan.build_seconds, 0.01), sweep_limit(plan))
     total = 0.0
-    for together, before in _sweeps(plan, points).values():
-        total += per * (before + math.ceil(together / default_workers(together)))
+    for kind in _sweeps(plan, points):
+        _, _, rounds, per, _ = _timing(plan, kind, points, None)
+        total += rounds * per
     return total
 
 
