@@ -109,6 +109,24 @@ def hall_options(sc: Scenario, hall) -> list[int]:
     ]
 
 
+def installed_of(sc: Scenario) -> dict:
+    """What stands before the first period (MODEL.md section 6): ``{("rack", h, r): racks,
+    ("unit", h, o): units, ("site_unit", s, o): units}`` (rear doors of installed racks are
+    units of their option)."""
+    rack_of = {r.name: i for i, r in enumerate(sc.rack_types)}
+    option_of = {o.name: i for i, o in enumerate(sc.retrofits)}
+    out: dict = defaultdict(int)
+    for h, (_s, _site, hall) in enumerate(hall_list(sc)):
+        for name, _door, n in hall.installed_racks():
+            out["rack", h, rack_of[name]] += n
+        for name, n in hall.installed_units().items():
+            out["unit", h, option_of[name]] += n
+    for s, site in enumerate(sc.sites):
+        for name, n in site.installed_units().items():
+            out["site_unit", s, option_of[name]] += n
+    return out
+
+
 def site_options(sc: Scenario) -> list[int]:
     return [o for o, opt in enumerate(sc.retrofits) if opt.kind in SITE_KINDS]
 
@@ -149,6 +167,7 @@ def spend_of(sc: Scenario, cand: Candidate) -> list[float]:
     """Spend per period (USD): increments of the cumulative decisions, priced."""
     T = sc.n_periods
     halls = hall_list(sc)
+    have = installed_of(sc)  # paid for before the first period
     out = [0.0] * T
     for h in range(len(halls)):
         totals = [defaultdict(int) for _ in range(T)]
@@ -157,12 +176,13 @@ def spend_of(sc: Scenario, cand: Candidate) -> list[float]:
                 totals[t][r] += n
         for t in range(T):
             for r in set(totals[t]) | (set(totals[t - 1]) if t else set()):
-                before = totals[t - 1][r] if t else 0
+                before = totals[t - 1][r] if t else have.get(("rack", h, r), 0)
                 out[t] += sc.rack_types[r].capex_usd * (totals[t][r] - before)
-    for store in (cand.units, cand.site_units):
-        for (_, o), seq in store.items():
+    for store, kind in ((cand.units, "unit"), (cand.site_units, "site_unit")):
+        for (where, o), seq in store.items():
             for t in range(T):
-                out[t] += sc.retrofits[o].cost_usd * (seq[t] - (seq[t - 1] if t else 0))
+                before = seq[t - 1] if t else have.get((kind, where, o), 0)
+                out[t] += sc.retrofits[o].cost_usd * (seq[t] - before)
     for h, seq in cand.retired.items():
         cpu = halls[h][2].cpu_racks
         price = (cpu.retire_cost_usd or 0.0) if cpu is not None else 0.0
@@ -182,9 +202,12 @@ def violations(
     opts = sc.retrofits
     found: set[str] = set()
     zeros = (0,) * T
+    have = installed_of(sc)
 
-    def unit_ok(opt, u, t, hall) -> None:
-        if not u:
+    def unit_ok(opt, u, t, hall, installed=0) -> None:
+        if u < installed:
+            found.add("installed")
+        if u <= installed:
             return
         if t < opt.lead_periods:
             found.add("lead_time")
@@ -224,8 +247,6 @@ def violations(
             for r, o, n in rows:
                 rack = sc.rack_types[r]
                 totals[r] += n
-                if t < rack.lead_periods:
-                    found.add("lead_time")
                 if rack.cooling == "liquid":
                     if (1 - rack.liquid_fraction) * rack.power_kw > hall.max_air_rack_kw + 1e-9:
                         found.add("air_density")
@@ -241,12 +262,17 @@ def violations(
                     opts[o].kind == "floor" and opts[o].capacity >= rack.weight_kg for o in units
                 ):
                     found.add("floor")
+            for r, rack in enumerate(sc.rack_types):
+                if totals.get(r, 0) > have.get(("rack", h, r), 0) and t < rack.lead_periods:
+                    found.add("lead_time")
+                if totals.get(r, 0) < have.get(("rack", h, r), 0):
+                    found.add("installed")
             if any(n > units.get(o, 0) for o, n in doors.items()):
                 found.add("rdhx")
             if any(u > 1 for o, u in units.items() if opts[o].kind == "floor"):
                 found.add("floor")  # floor units do not stack: one of each option
-            for o, u in units.items():
-                unit_ok(opts[o], u, t, hall)
+            for o in set(units) | {k[2] for k in have if k[:2] == ("unit", h)}:
+                unit_ok(opts[o], units.get(o, 0), t, hall, have.get(("unit", h, o), 0))
             if retired > count or (retired and (cpu is None or cpu.retire_cost_usd is None)):
                 found.add("cpu_racks")
             now_racks = dict(totals)
@@ -302,8 +328,8 @@ def violations(
         before: dict = {}
         for t in range(T):
             units = {o: seq[t] for (ss, o), seq in cand.site_units.items() if ss == s and seq[t]}
-            for o, u in units.items():
-                unit_ok(opts[o], u, t, None)
+            for o in set(units) | {k[2] for k in have if k[:2] == ("site_unit", s)}:
+                unit_ok(opts[o], units.get(o, 0), t, None, have.get(("site_unit", s, o), 0))
             if any(units.get(k, 0) < v for k, v in before.items()):
                 found.add("cumulative")
             before = units
@@ -456,14 +482,14 @@ def to_plan(sc: Scenario, cand: Candidate, status: str = "optimal") -> Plan:
 
 
 # -- the enumeration -------------------------------------------------------------------------
-def sequences(n_periods: int, lead: int, ub: int) -> list[tuple[int, ...]]:
-    """Non-decreasing whole-number sequences in [0, ub], zero before ``lead``."""
-    if lead >= n_periods or ub <= 0:
-        return [(0,) * n_periods]
-    head = (0,) * lead
-    return [
-        head + c for c in itertools.combinations_with_replacement(range(ub + 1), n_periods - lead)
-    ]
+def sequences(n_periods: int, lead: int, ub: int, low: int = 0) -> list[tuple[int, ...]]:
+    """Non-decreasing whole-number sequences in [low, ub], ``low`` (what is installed)
+    before ``lead``."""
+    if lead >= n_periods or ub <= low:
+        return [(low,) * n_periods]
+    head = (low,) * lead
+    values = range(low, ub + 1)
+    return [head + c for c in itertools.combinations_with_replacement(values, n_periods - lead)]
 
 
 Bound = int | dict | None
@@ -494,6 +520,7 @@ def decision_space(sc: Scenario, max_racks: Bound = None, max_units: Bound = Non
     an int or ``{rack type or option name: int}``."""
     T = sc.n_periods
     out = []
+    have = installed_of(sc)
 
     def unit_bound(opt) -> int:
         ub = _bound(max_units, opt.name)
@@ -508,22 +535,29 @@ def decision_space(sc: Scenario, max_racks: Bound = None, max_units: Bound = Non
             ub = hall.positions // rack.positions
             if _bound(max_racks, rack.name) is not None:
                 ub = min(ub, _bound(max_racks, rack.name))
-            out.append(Var("rack", (h, r), sequences(T, rack.lead_periods, ub)))
-        for o in hall_options(sc, hall):
+            low = have.get(("rack", h, r), 0)
+            out.append(Var("rack", (h, r), sequences(T, rack.lead_periods, max(ub, low), low)))
+        listed = hall_options(sc, hall)
+        for o in sorted(set(listed) | {k[2] for k in have if k[:2] == ("unit", h)}):
             opt = sc.retrofits[o]
+            low = have.get(("unit", h, o), 0)
             ub = unit_bound(opt)
             if opt.kind == "floor":
                 ub = min(ub, 1)
             if opt.positions:
                 ub = min(ub, hall.positions // opt.positions)
-            out.append(Var("unit", (h, o), sequences(T, opt.lead_periods, ub)))
+            if o not in listed:
+                ub = low  # installed, but the hall's list allows no more
+            out.append(Var("unit", (h, o), sequences(T, opt.lead_periods, max(ub, low), low)))
         cpu = hall.cpu_racks
         if cpu is not None and cpu.count and cpu.retire_cost_usd is not None:
             out.append(Var("retire", (h,), sequences(T, 0, cpu.count)))
     for s in range(len(sc.sites)):
         for o in site_options(sc):
             opt = sc.retrofits[o]
-            out.append(Var("site_unit", (s, o), sequences(T, opt.lead_periods, unit_bound(opt))))
+            low = have.get(("site_unit", s, o), 0)
+            seqs = sequences(T, opt.lead_periods, max(unit_bound(opt), low), low)
+            out.append(Var("site_unit", (s, o), seqs))
     halls = hall_list(sc)
     for c, kind in enumerate(sc.cluster_kinds()):
         domains = range(len(halls)) if kind.domain == "hall" else range(len(sc.sites))
@@ -532,8 +566,10 @@ def decision_space(sc: Scenario, max_racks: Bound = None, max_units: Bound = Non
             for d in domains:
                 room = sum(halls[h][2].positions // rack.positions for h in cluster_halls(sc, c, d))
                 ub = room // cluster_size(sc, c, r)
-                out.append(Var("cluster", (c, d, r), sequences(T, rack.lead_periods, ub)))
-    return [v for v in out if len(v.seqs) > 1]
+                there = any(have.get(("rack", h, r)) for h in cluster_halls(sc, c, d))
+                lead = 0 if there else rack.lead_periods  # installed racks may form clusters
+                out.append(Var("cluster", (c, d, r), sequences(T, lead, ub)))
+    return [v for v in out if len(v.seqs) > 1 or any(v.seqs[0])]
 
 
 class _Linear:
@@ -621,9 +657,14 @@ def _linear_filters(sc: Scenario, lin: _Linear):
             )
             mask &= within(net, hall.fabric_gbps)
 
+    have = installed_of(sc)  # paid for before the first period
+
+    def before(var: Var, seq: tuple, t: int) -> int:
+        return seq[t - 1] if t else have.get((var.kind, *var.key), 0)
+
     spend_total = np.zeros(lin.size)
     for t, budget in enumerate(sc.budgets()):
-        spend = lin.total(lambda var, seq, t=t: capex(var) * (seq[t] - (seq[t - 1] if t else 0)))
+        spend = lin.total(lambda var, seq, t=t: capex(var) * (seq[t] - before(var, seq, t)))
         spend_total += spend
         if budget is not None:
             mask &= within(spend, budget)

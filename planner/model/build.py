@@ -59,5 +59,6 @@ def compute_of(m: RetrofitModel) -> pulp.LpAffineExpression:
 
 
 def total_spend(m: RetrofitModel) -> pulp.LpAffineExpression:
-    """Total spend over all periods (model money)."""
-    return expr(term for t in m.periods for term in m.spend[t].items())
+    """Total spend over all periods (model money; what is installed is not spent)."""
+    constant = sum(m.spend[t].constant for t in m.periods)
+    return expr((term for t in m.periods for term in m.spend[t].items()), constant)

@@ -53,6 +53,11 @@ class Index:
     hall_options: dict[int, list[int]] = field(default_factory=dict)  # h -> hall options
     site_options: list[int] = field(default_factory=list)  # site-scope options
     site_halls: dict[int, list[int]] = field(default_factory=dict)  # s -> its halls h
+    # what is already there (MODEL.md section 6): counts before the first period
+    installed_racks: dict[int, dict[int, int]] = field(default_factory=dict)  # h -> {r: racks}
+    installed_units: dict[int, dict[int, int]] = field(default_factory=dict)  # h -> {o: units}
+    installed_site: dict[int, dict[int, int]] = field(default_factory=dict)  # s -> {o: units}
+    frozen: set = field(default_factory=set)  # (h, o): installed here, none may be bought
 
     @classmethod
     def of(cls, sc: Scenario) -> Index:
@@ -62,18 +67,40 @@ class Index:
             for hall in site.halls:
                 idx.site_halls[s].append(len(idx.halls))
                 idx.halls.append((s, site, hall))
+        option_of = {opt.name: o for o, opt in enumerate(sc.retrofits)}
+        rack_of = {rack.name: r for r, rack in enumerate(sc.rack_types)}
         for h, (_, _, hall) in enumerate(idx.halls):
             allowed = hall.retrofits
+            units = {option_of[name]: n for name, n in hall.installed_units().items()}
+            idx.installed_units[h] = units
+            racks: dict[int, int] = defaultdict(int)
+            for name, _door, n in hall.installed_racks():
+                racks[rack_of[name]] += n
+            idx.installed_racks[h] = dict(racks)
             idx.hall_options[h] = [
                 o
                 for o, opt in enumerate(sc.retrofits)
                 if opt.scope == "hall"
-                and (allowed is None or opt.name in allowed)
-                and (hall.facility_water or opt.kind not in ("cdu", "rdhx"))
+                and (
+                    o in units
+                    or (allowed is None or opt.name in allowed)
+                    and (hall.facility_water or opt.kind not in ("cdu", "rdhx"))
+                )
             ]
-            idx.racks[h] = [r for r, rack in enumerate(sc.rack_types) if idx._fits(h, rack)]
+            if allowed is not None:
+                idx.frozen |= {(h, o) for o in units if sc.retrofits[o].name not in allowed}
+            idx.racks[h] = [
+                r for r, rack in enumerate(sc.rack_types) if r in racks or idx._fits(h, rack)
+            ]
         idx.site_options = [o for o, opt in enumerate(sc.retrofits) if opt.scope == "site"]
+        for s, site in enumerate(sc.sites):
+            idx.installed_site[s] = {option_of[n]: k for n, k in site.installed_units().items()}
         return idx
+
+    def first_period(self, lead: int, installed: int) -> int:
+        """First period a decision exists: its ``lead_periods``, or 0 when some are installed
+        (those stand from the start, and no more can be added before the lead time)."""
+        return 0 if installed else lead
 
     def cluster_racks(self, c: int, r: int) -> int:
         """``R[c,r]``: racks of type r one cluster of kind c takes, ``ceil(gpus[c] / gpus[r])``."""

@@ -188,42 +188,47 @@ def add_feed(m: RetrofitModel) -> None:
             m.add(terms, pulp.LpConstraintLE, site.feed_kw - const, f"feed_{s}_{t}", limit)
 
 
-def spend_terms(m: RetrofitModel) -> dict[int, list]:
+def spend_terms(m: RetrofitModel) -> tuple[dict[int, list], dict[int, float]]:
     """Spend in each period t (model money): capex of racks first operating in t, cost of
     units installed in t and retire cost of CPU racks retired in t, i.e. increments of the
-    cumulative decisions, ``sum price x (v[t] - v[t-1])``. Returns ``{t: terms}``."""
-    sc = m.scenario
+    cumulative decisions, ``sum price x (v[t] - v[t-1])``, where before the first period
+    ``v`` is what is already installed (paid for: ``-price x installed`` in period 0).
+    Returns ``({t: terms}, {t: constant})``."""
+    sc, idx = m.scenario, m.index
     terms: dict[int, list] = defaultdict(list)
-    priced = (
-        (m.n, lambda key: sc.rack_types[key[1]].capex_usd),
-        (m.u, lambda key: sc.retrofits[key[1]].cost_usd),
-        (m.w, lambda key: sc.retrofits[key[1]].cost_usd),
-        (m.x, lambda key: m.index.halls[key[0]][2].cpu_racks.retire_cost_usd),
+    constants: dict[int, float] = defaultdict(float)
+    priced = (  # (decisions, price of one, installed before the first period)
+        (m.n, lambda k: sc.rack_types[k[1]].capex_usd, lambda k: idx.installed_racks[k[0]]),
+        (m.u, lambda k: sc.retrofits[k[1]].cost_usd, lambda k: idx.installed_units[k[0]]),
+        (m.w, lambda k: sc.retrofits[k[1]].cost_usd, lambda k: idx.installed_site[k[0]]),
+        (m.x, lambda k: idx.halls[k[0]][2].cpu_racks.retire_cost_usd, lambda k: {}),
     )
-    for store, price_of in priced:
+    for store, price_of, installed in priced:
         for key, var in store.items():
             price = price_of(key) / MONEY
             t = key[-1]
             terms[t].append((var, price))
             if t + 1 < sc.n_periods:
                 terms[t + 1].append((var, -price))
-    return terms
+            if t == 0:
+                constants[0] -= price * installed(key).get(key[1], 0)
+    return terms, constants
 
 
 def add_budget(m: RetrofitModel) -> None:
     """Budget (USD): ``spend[t] <= budget_usd_per_period[t]`` where set, and
     ``sum_t spend[t] <= budget_usd_total`` where set. Unspent budget does not carry over."""
     sc = m.scenario
-    terms = spend_terms(m)
+    terms, offset = spend_terms(m)
     for gift, g in m.gift_vars:  # a gift taken costs nothing
         terms[gift.period].append((g, -sc.retrofits[gift.option].cost_usd / MONEY))
     for t, budget in enumerate(sc.budgets()):
-        m.spend[t] = expr(terms[t])
+        m.spend[t] = expr(terms[t], offset[t])
         if budget is not None:
             limit = Limit("budget", None, None, t, "USD", max(budget / MONEY, 1.0))
-            m.add(terms[t], pulp.LpConstraintLE, budget / MONEY, f"budget_{t}", limit)
+            m.add(terms[t], pulp.LpConstraintLE, budget / MONEY - offset[t], f"budget_{t}", limit)
     if sc.budget_usd_total is not None:
-        total = sc.budget_usd_total / MONEY
+        total = sc.budget_usd_total / MONEY - sum(offset.values())
         limit = Limit("budget_total", None, None, None, "USD", max(total, 1.0))
         all_terms = [term for t in m.periods for term in terms[t]]
         m.add(all_terms, pulp.LpConstraintLE, total, "budget_total", limit)

@@ -9,35 +9,44 @@ from .core import RetrofitModel
 
 
 def add_variables(m: RetrofitModel) -> None:
-    """Create every decision, none before its ``lead_periods`` index.
+    """Create every decision, none before its ``lead_periods`` index except what is already
+    installed (MODEL.md section 6), which stands from period 0 and bounds it from below.
 
-    Upper bounds: racks by positions, units by ``max_units`` (floor: one unit of each
-    option), retirements by the CPU rack count.
+    Bounds: racks by positions, units by ``max_units`` (floor: one unit of each option),
+    retirements by the CPU rack count; installed counts as a lower bound, and before the
+    lead time (or for an installed option the hall does not list) as the upper bound too.
     """
     sc, idx, prob = m.scenario, m.index, m.prob
     integer = pulp.LpInteger
     for h, (_, _, hall) in enumerate(idx.halls):
-        for r in idx.racks[h]:
-            rack = sc.rack_types[r]
-            cap = (hall.positions // rack.positions) * stretch(m)
-            for t in range(rack.lead_periods, sc.n_periods):
-                m.n[h, r, t] = prob.add_variable(f"n_{h}_{r}_{t}", 0, cap, integer)
-                if rack.cooling == "air":
-                    for o in idx.rdhx_for(h, rack):
-                        if t >= sc.retrofits[o].lead_periods:
-                            z = prob.add_variable(f"z_{h}_{r}_{o}_{t}", 0, cap, integer)
-                            m.z[h, r, o, t] = z
-                            m.z_at[h, t].append((r, o, z))
         for o in idx.hall_options[h]:
             opt = sc.retrofits[o]
+            have = idx.installed_units[h].get(o, 0)
             ub = opt.max_units
             if opt.kind == "floor":  # units do not stack: at most one of each floor option
                 ub = 1 if ub is None else min(ub, 1)
             if opt.positions:
                 by_space = hall.positions // opt.positions
                 ub = by_space if ub is None else min(ub, by_space)
-            for t in range(opt.lead_periods, sc.n_periods):
-                m.u[h, o, t] = prob.add_variable(f"u_{h}_{o}_{t}", 0, ub, integer)
+            if (h, o) in idx.frozen:
+                ub = have
+            ub = None if ub is None else max(ub, have)
+            for t in range(idx.first_period(opt.lead_periods, have), sc.n_periods):
+                top = have if t < opt.lead_periods else ub
+                m.u[h, o, t] = prob.add_variable(f"u_{h}_{o}_{t}", have, top, integer)
+        for r in idx.racks[h]:
+            rack = sc.rack_types[r]
+            have = idx.installed_racks[h].get(r, 0)
+            cap = max((hall.positions // rack.positions) * stretch(m), have)
+            for t in range(idx.first_period(rack.lead_periods, have), sc.n_periods):
+                top = have if t < rack.lead_periods else cap
+                m.n[h, r, t] = prob.add_variable(f"n_{h}_{r}_{t}", have, top, integer)
+                if rack.cooling == "air":
+                    for o in idx.rdhx_for(h, rack):
+                        if (h, o, t) in m.u:
+                            z = prob.add_variable(f"z_{h}_{r}_{o}_{t}", 0, top, integer)
+                            m.z[h, r, o, t] = z
+                            m.z_at[h, t].append((r, o, z))
         cpu = hall.cpu_racks
         if cpu is not None and cpu.count > 0 and cpu.retire_cost_usd is not None:
             for t in m.periods:
@@ -51,8 +60,11 @@ def add_variables(m: RetrofitModel) -> None:
     for s in range(len(sc.sites)):
         for o in idx.site_options:
             opt = sc.retrofits[o]
-            for t in range(opt.lead_periods, sc.n_periods):
-                m.w[s, o, t] = prob.add_variable(f"w_{s}_{o}_{t}", 0, opt.max_units, integer)
+            have = idx.installed_site[s].get(o, 0)
+            ub = None if opt.max_units is None else max(opt.max_units, have)
+            for t in range(idx.first_period(opt.lead_periods, have), sc.n_periods):
+                top = have if t < opt.lead_periods else ub
+                m.w[s, o, t] = prob.add_variable(f"w_{s}_{o}_{t}", have, top, integer)
 
 
 #: how far the elastic model may go past a hall's positions (space may be short there)
@@ -67,7 +79,8 @@ def stretch(m: RetrofitModel) -> int:
 
 def add_cluster_variables(m: RetrofitModel) -> None:
     """``k[c,d,r,t]``: clusters of kind c made of rack type r operating in domain d (a hall,
-    or a site) in period t, whole and cumulative, none before type r's ``lead_periods``;
+    or a site) in period t, whole and cumulative, none before type r's ``lead_periods``
+    (unless racks of type r are installed in the domain);
     at most as many as the domain's positions hold: ``k <= sum_h ub(n[h,r]) / R[c,r]``."""
     sc, idx, prob = m.scenario, m.index, m.prob
     for c, kind in enumerate(sc.cluster_kinds()):
@@ -82,7 +95,8 @@ def add_cluster_variables(m: RetrofitModel) -> None:
                 cap = (most // need) * stretch(m)
                 if cap < 1:
                     continue
-                for t in range(rack.lead_periods, sc.n_periods):
+                have = sum(idx.installed_racks[h].get(r, 0) for h in halls)
+                for t in range(idx.first_period(rack.lead_periods, have), sc.n_periods):
                     m.k[c, d, r, t] = prob.add_variable(
                         f"k_{c}_{d}_{r}_{t}", 0, cap, pulp.LpInteger
                     )

@@ -218,10 +218,26 @@ def _stock(sc: Scenario, state: dict, site_units: dict, period: str) -> dict:
     return stock
 
 
+def installed_stock(sc: Scenario) -> dict:
+    """What stands before the first period (MODEL.md section 6), keyed as :func:`_stock`:
+    installed racks by type, retrofit units by option (rear doors of installed racks
+    included; hall "" for site scope)."""
+    stock: dict = defaultdict(int)
+    for site, hall in sc.halls():
+        for name, _door, n in hall.installed_racks():
+            stock["rack", site.name, hall.name, name] += n
+        for name, n in hall.installed_units().items():
+            stock["unit", site.name, hall.name, name] += n
+    for site in sc.sites:
+        for name, n in site.installed_units().items():
+            stock["unit", site.name, "", name] += n
+    return stock
+
+
 def spend(sc: Scenario, racks, retrofits, halls) -> pd.DataFrame:
     """Spend per period (USD): capex of racks first operating, units installed and CPU
-    racks retired in that period (increments over the period before), with the period's
-    budget (NaN = no cap)."""
+    racks retired in that period (increments over the period before, and in the first
+    period over what is already installed), with the period's budget (NaN = no cap)."""
     state, site_units = states(sc, racks, retrofits, halls)
     capex = {r.name: r.capex_usd for r in sc.rack_types}
     cost = {o.name: o.cost_usd for o in sc.retrofits}
@@ -231,7 +247,7 @@ def spend(sc: Scenario, racks, retrofits, halls) -> pd.DataFrame:
         if hall.cpu_racks is not None
     }
     rows = []
-    before: dict = defaultdict(int)
+    before: dict = installed_stock(sc)  # what is already there was paid for
     for p, budget in zip(sc.periods, sc.budgets(), strict=True):
         now = _stock(sc, state, site_units, p)
         usd = defaultdict(float)

@@ -112,7 +112,11 @@ def greedy(scenario: Scenario | str, deadline: float | None = None) -> Plan:
     g = _Greedy(sc, mode)
     ranked = _ranked(sc, mode)
     rows_racks, rows_units, rows_halls, rows_clusters = [], [], [], []
-    previous_units: dict = {}
+    previous_units: dict = {  # what is installed was there before the first period
+        (site, hall, name): n
+        for (what, site, hall, name), n in acc.installed_stock(sc).items()
+        if what == "unit"
+    }
     cut_short = False
     for t, period in enumerate(sc.periods):
         g.t, g.spent = t, 0.0

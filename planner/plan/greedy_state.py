@@ -41,6 +41,7 @@ class _Hall:
     site: Site
     hall: Hall
     options: list[Retrofit]  # hall-scope options that may be installed here
+    frozen: frozenset = frozenset()  # options installed here that the hall does not list
     racks: dict = field(default_factory=dict)  # (rack type, door option or "") -> count
     units: dict = field(default_factory=dict)  # hall-scope option -> units installed
     doors_used: dict = field(default_factory=dict)  # rdhx option -> racks behind it
@@ -83,17 +84,9 @@ class _Greedy:
         self.halls: list[_Hall] = []
         for site_index, site in enumerate(sc.sites):
             for hall in site.halls:
-                options = [
-                    o
-                    for o in sc.retrofits
-                    if o.scope == "hall"
-                    and (hall.retrofits is None or o.name in hall.retrofits)
-                    and (hall.facility_water or o.kind not in ("cdu", "rdhx"))
-                    and o.max_units != 0
-                ]
-                self.halls.append(_Hall(site_index, site, hall, options))
+                self.halls.append(self._as_it_stands(site_index, site, hall))
         self.site_options = [o for o in sc.retrofits if o.scope == "site" and o.max_units != 0]
-        self.site_units: list[dict] = [{} for _ in sc.sites]
+        self.site_units: list[dict] = [dict(site.installed_units()) for site in sc.sites]
         self.budgets = sc.budgets()
         self.spent_total = 0.0
         self.spent = 0.0  # in the current period
@@ -101,6 +94,35 @@ class _Greedy:
         self.unrepaired = False  # some hall stayed over a limit it had as it stood
         for h in self.halls:
             self._settle(h, self.site_units[h.site_index], self._others(h))
+
+    def _as_it_stands(self, site_index: int, site: Site, hall: Hall) -> _Hall:
+        """A hall with what is already installed in it (MODEL.md section 6)."""
+        sc = self.sc
+        units = hall.installed_units()
+        listed = hall.retrofits
+        options = [
+            o
+            for o in sc.retrofits
+            if o.scope == "hall"
+            and (
+                o.name in units
+                or (listed is None or o.name in listed)
+                and (hall.facility_water or o.kind not in ("cdu", "rdhx"))
+                and o.max_units != 0
+            )
+        ]
+        frozen = frozenset(n for n in units if listed is not None and n not in listed)
+        h = _Hall(site_index, site, hall, options, frozen)
+        for option in options:
+            if units.get(option.name):
+                _buy_hall(h, option)(units[option.name])
+        racks = {r.name: r for r in sc.rack_types}
+        for name, door, n in hall.installed_racks():
+            for _ in range(n):
+                _place(h, racks[name], door, self.gbps[name])
+            if door:
+                h.doors_used[door] = h.doors_used.get(door, 0) + n
+        return h
 
     # -- money ----------------------------------------------------------------------------
     def money_left(self) -> float:
@@ -192,9 +214,10 @@ class _Greedy:
             o.kind == "floor" and o.capacity >= rack.weight_kg for o in h.options
         )
 
-    def _available(self, option: Retrofit, installed: int) -> int:
-        """Units of an option that may still be bought this period (lead time, max_units)."""
-        if self.t < option.lead_periods:
+    def _available(self, option: Retrofit, installed: int, h: _Hall | None = None) -> int:
+        """Units of an option that may still be bought this period (lead time, max_units;
+        none of an option that hall ``h`` holds but does not list)."""
+        if self.t < option.lead_periods or (h is not None and option.name in h.frozen):
             return 0
         if option.max_units is None:
             return 10**9
@@ -216,7 +239,7 @@ class _Greedy:
         buyable = [
             o
             for o in adequate
-            if self._available(o, h.units.get(o.name, 0)) > 0
+            if self._available(o, h.units.get(o.name, 0), h) > 0
             and self._affordable(o.cost_usd, spend, 1) > 0
         ]
         if buyable:
@@ -253,7 +276,7 @@ class _Greedy:
             else:
                 for option in h.options:
                     if option.kind == kind:
-                        room = self._available(option, h.units.get(option.name, 0))
+                        room = self._available(option, h.units.get(option.name, 0), h)
                         room = self._affordable(option.cost_usd, spend, room)
                         found.append((option.cost_usd, room, _buy_hall(h, option), ""))
         return [r for r in found if r[1] >= 1]
@@ -315,7 +338,7 @@ class _Greedy:
                     for o in floors
                     if o.capacity >= rack.weight_kg
                     and o not in installed
-                    and self._available(o, 0) > 0
+                    and self._available(o, 0, h) > 0
                     and self._affordable(o.cost_usd, spend, 1) > 0
                 ]
                 if not buyable:

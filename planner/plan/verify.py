@@ -123,12 +123,6 @@ def _check_structure(sc: Scenario, plan, bad) -> None:
             doors_by_option: dict = defaultdict(int)
             for rack, door, n in st.racks:
                 totals[rack.name] += n
-                if n and t < rack.lead_periods:
-                    bad(
-                        "lead_time",
-                        f"{rack.name} operating before period index {rack.lead_periods}",
-                        **where,
-                    )
                 if rack.cooling == "liquid" and n:
                     residual = (1 - rack.liquid_fraction) * rack.power_kw
                     if residual > hall.max_air_rack_kw + 1e-9:
@@ -184,8 +178,11 @@ def _check_structure(sc: Scenario, plan, bad) -> None:
             for name, u in st.units.items():
                 if options[name].kind == "floor" and u > 1:
                     bad("floor", f"{u} units of floor option {name}; units do not stack", **where)
+            have_racks, have_units = _installed(hall)
+            _check_racks_in_time(sc, totals, have_racks, t, bad, where)
+            _check_kept(have_units, st.units, bad, where)
             for name, u in st.units.items():
-                _check_option(sc, options[name], u, t, bad, where, hall)
+                _check_option(sc, options[name], u, have_units.get(name, 0), t, bad, where, hall)
             cpu = hall.cpu_racks
             count = cpu.count if cpu else 0
             if st.cpu_retired > count:
@@ -201,15 +198,44 @@ def _check_structure(sc: Scenario, plan, bad) -> None:
         for t, p in enumerate(sc.periods):
             where = dict(site=site.name, period=p)
             now = {("unit", k): v for k, v in site_units[site.name, p].items()}
+            have_units = site.installed_units()
+            _check_kept(have_units, site_units[site.name, p], bad, where)
             for name, u in site_units[site.name, p].items():
-                _check_option(sc, options[name], u, t, bad, where, None)
+                _check_option(sc, options[name], u, have_units.get(name, 0), t, bad, where, None)
             _check_cumulative(previous.get((site.name, ""), {}), now, bad, where)
             previous[site.name, ""] = now
 
 
-def _check_option(sc, opt, units, t, bad, where, hall) -> None:
-    if not units:
-        return
+def _installed(hall) -> tuple[dict, dict]:
+    """Racks by type and units by option already in the hall (MODEL.md section 6)."""
+    racks: dict = defaultdict(int)
+    for name, _door, n in hall.installed_racks():
+        racks[name] += n
+    return racks, hall.installed_units()
+
+
+def _check_racks_in_time(sc: Scenario, totals: dict, installed: dict, t: int, bad, where) -> None:
+    """No rack before its type's lead time beyond those installed; installed racks stay."""
+    lead = {r.name: r.lead_periods for r in sc.rack_types}
+    for name, n in totals.items():
+        if t < lead[name] and n > installed.get(name, 0):
+            bad("lead_time", f"{name} operating before period index {lead[name]}", **where)
+    for name, have in installed.items():
+        if totals.get(name, 0) < have:
+            bad("installed", f"{totals.get(name, 0)} {name} racks of {have} installed", **where)
+
+
+def _check_kept(installed: dict, units: dict, bad, where) -> None:
+    """Installed units are never removed."""
+    for name, have in installed.items():
+        if units.get(name, 0) < have:
+            bad("installed", f"{units.get(name, 0)} units of {name} of {have} installed", **where)
+
+
+def _check_option(sc, opt, units, have, t, bad, where, hall) -> None:
+    """Units of one option (``have`` of them installed before the first period)."""
+    if units <= have:
+        return  # what is installed may stand anywhere, whatever its lead time or the list
     if t < opt.lead_periods:
         bad("lead_time", f"{opt.name} installed before period index {opt.lead_periods}", **where)
     if opt.max_units is not None and units > opt.max_units:

@@ -10,7 +10,17 @@
 
 from .fields import CAPACITY_UNIT, HALL_KINDS, SITE_KINDS
 from .loading import json_schema, load_scenario, reference_markdown, revalidate, validate_document
-from .models import ClusterKind, CpuRacks, Hall, RackType, ReferenceRack, Retrofit, Scenario, Site
+from .models import (
+    ClusterKind,
+    CpuRacks,
+    Hall,
+    InstalledRacks,
+    RackType,
+    ReferenceRack,
+    Retrofit,
+    Scenario,
+    Site,
+)
 from .problems import DocumentError, InputError, Problem, ScenarioError
 
 __all__ = [
@@ -21,6 +31,7 @@ __all__ = [
     "CpuRacks",
     "DocumentError",
     "Hall",
+    "InstalledRacks",
     "InputError",
     "Problem",
     "RackType",

@@ -12,6 +12,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from pydantic_core.core_schema import ErrorType
 
 from .fields import SITE_KINDS
+from .installed import installed_names
 from .problems import format_loc
 
 
@@ -173,6 +174,7 @@ def _cross_check(raw: dict) -> Iterator[tuple[tuple, str, Any]]:
             )
 
     kinds = {o["name"]: o.get("kind") for _, o in options if isinstance(o.get("name"), str)}
+    yield from installed_names(sites, kinds, [r.get("name") for _, r in racks])
     for s, site in sites:
         halls = _items(site, "halls")
         yield from _duplicates(halls, ("sites", s, "halls"))

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -55,6 +56,7 @@ from .fields import (
     _number_or_text,
     _quantity,
 )
+from .installed import as_it_stands
 from .problems import ScenarioError, problems_from
 from .units import to_unit
 
@@ -163,8 +165,33 @@ class CpuRacks(_Model):
     )
 
 
+class InstalledRacks(_Model):
+    """GPU racks of one type already operating in a hall, and the rear doors they sit behind."""
+
+    count: Count = _doc("Racks operating before the first period (paid for).")
+    rdhx: Name | None = _doc(
+        "The RDHx option whose doors these racks sit behind (one door each, which come with "
+        "them), or null for none.",
+        None,
+    )
+
+
+def _as_entries(value: Any) -> Any:
+    """``gpu_racks`` values: a count, ``{count, rdhx}``, or a list of those, read as a list."""
+    if isinstance(value, list):
+        return [
+            {"count": v} if isinstance(v, int) and not isinstance(v, bool) else v for v in value
+        ]
+    if isinstance(value, int) and not isinstance(value, bool):
+        return [{"count": value}]
+    return [value] if isinstance(value, dict) else value
+
+
+InstalledGroups = Annotated[list[InstalledRacks], BeforeValidator(_as_entries)]
+
+
 class Hall(_Model):
-    """A data hall as it stands before any retrofit."""
+    """A data hall as it stands before the first period (MODEL.md sections 1 and 6)."""
 
     name: Name = _doc("Name of the hall, unique in its site.")
     positions: Count = _doc("Rack positions.")
@@ -186,7 +213,34 @@ class Hall(_Model):
     retrofits: list[Name] | None = _doc(
         "Hall-scope options that may be used here; null = every one in the catalog.", None
     )
-    cpu_racks: CpuRacks | None = _doc("Existing CPU-era racks, if any.", None)
+    cpu_racks: CpuRacks | None = _doc("Existing CPU-era racks still standing, if any.", None)
+    installed: dict[Name, Count] | None = _doc(
+        "Retrofit units in place before the first period (paid for), by hall-scope option.",
+        None,
+    )
+    gpu_racks: dict[Name, InstalledGroups] | None = _doc(
+        "GPU racks operating before the first period (paid for), by rack type: a count, "
+        "{count, rdhx: OPTION} for racks behind rear doors, or a list of those.",
+        None,
+    )
+
+    def installed_racks(self) -> list[tuple[str, str, int]]:
+        """``(rack type, door option or "", count)`` of the racks already operating."""
+        merged: dict[tuple[str, str], int] = {}
+        for name, groups in (self.gpu_racks or {}).items():
+            for group in groups:
+                key = (name, group.rdhx or "")
+                merged[key] = merged.get(key, 0) + group.count
+        return [(name, door, n) for (name, door), n in merged.items() if n]
+
+    def installed_units(self) -> dict[str, int]:
+        """Units of each hall-scope option in place: those listed under ``installed`` and the
+        rear doors the installed racks sit behind."""
+        units = {name: n for name, n in (self.installed or {}).items() if n}
+        for _, door, n in self.installed_racks():
+            if door:
+                units[door] = units.get(door, 0) + n
+        return units
 
     @model_validator(mode="after")
     def _cpu_racks_fit(self) -> Hall:
@@ -212,6 +266,14 @@ class Site(_Model):
         "kW of facility power per kW of heat sent to the water loop.", 0.0
     )
     halls: Annotated[list[Hall], Field(min_length=1)] = _doc("The site's halls.")
+    installed: dict[Name, Count] | None = _doc(
+        "Retrofit units in place before the first period (paid for), by site-scope option.",
+        None,
+    )
+
+    def installed_units(self) -> dict[str, int]:
+        """Units of each site-scope option in place."""
+        return {name: n for name, n in (self.installed or {}).items() if n}
 
 
 class ClusterKind(_Model):
@@ -291,6 +353,11 @@ class Scenario(_Model):
                 )
                 for loc, message, value in _cross_check(raw)
                 if (tuple(loc), message) not in reported
+            )
+        if not errors and scenario is not None:  # the fleet as it stands, on sound fields
+            errors.extend(
+                InitErrorDetails(type=PydanticCustomError("scenario", message), loc=loc, input=v)
+                for loc, message, v in as_it_stands(scenario)
             )
         if errors:
             raise ValidationError.from_exception_data(cls.__name__, errors)

@@ -113,4 +113,5 @@ def _as_values(mat, x) -> dict[str, float]:
 
 def spend_at(m: RetrofitModel, values: dict[str, float]) -> float:
     """Total spend (USD) of a solution of the model."""
-    return MONEY * sum(c * (values.get(v.name) or 0.0) for v, c in total_spend(m).items())
+    spend = total_spend(m)
+    return MONEY * (sum(c * (values.get(v.name) or 0.0) for v, c in spend.items()) + spend.constant)

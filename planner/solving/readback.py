@@ -50,6 +50,7 @@ def plan_of(m: RetrofitModel, values: dict, status, gap, message, seconds, **met
                 (site.name, hall.name, sc.periods[t], sc.rack_types[r].name, "", total - behind)
             )
     for store, scoped in ((m.u, True), (m.w, False)):
+        installed = idx.installed_units if scoped else idx.installed_site
         for key, var in store.items():
             units = whole(var)
             if not units:
@@ -59,8 +60,8 @@ def plan_of(m: RetrofitModel, values: dict, status, gap, message, seconds, **met
                 site_name, hall_name = idx.halls[where][1].name, idx.halls[where][2].name
             else:
                 site_name, hall_name = sc.sites[where].name, ""
-            prev = store.get((where, o, t - 1))
-            added = units - (whole(prev) if prev is not None else 0)
+            prev = store.get((where, o, t - 1))  # none before the first: what is installed
+            added = units - (whole(prev) if prev is not None else installed[where].get(o, 0))
             opt = sc.retrofits[o]
             retrofits.append(
                 (site_name, hall_name, sc.periods[t], opt.name, opt.kind, units, added)
@@ -94,8 +95,8 @@ def plan_of(m: RetrofitModel, values: dict, status, gap, message, seconds, **met
             for t in m.periods
             for var, price in m.spend[t].items()
         )
-        * MONEY
-    )
+        + sum(m.spend[t].constant for t in m.periods)
+    ) * MONEY
     compute = sum(coef * (values.get(var.name) or 0.0) for var, coef in m.compute.items())
     plan.total_spend_usd = float(spend)
     plan.objective = float(compute if sc.objective == "max_compute" else spend)

@@ -90,7 +90,8 @@ def objective_at(m: RetrofitModel, values: dict[str, float]) -> float:
     """The scenario's objective (PFLOPS-periods, or model money for ``min_cost``) at
     ``values``."""
     expression = m.compute if m.scenario.objective == "max_compute" else total_spend(m)
-    return sum(coef * values.get(var.name, 0.0) for var, coef in expression.items())
+    at = sum(coef * values.get(var.name, 0.0) for var, coef in expression.items())
+    return at + expression.constant
 
 
 def better(m: RetrofitModel, a: dict | None, b: dict | None) -> dict | None:
