@@ -19,7 +19,7 @@ from .plan import Plan, Violation, baseline
 from .plan.numbers import readable
 from .scenario import Problem, Scenario, ScenarioError, json_schema, load_scenario, synth
 from .scenario.overrides import apply_overrides, what_if
-from .solving import SolveOptions, solve
+from .solving import SolveOptions, replan, scenario_at, solve
 from .sweeps import sweep
 
 __version__ = "0.1.0"
@@ -54,6 +54,8 @@ __all__ = [
     "json_schema",
     "load_scenario",
     "readable",
+    "replan",
+    "scenario_at",
     "solve",
     "sweep",
     "synth",

@@ -333,3 +333,15 @@ def test_cpu_racks_alone_over_a_limit_are_left_to_the_plan():
     plan = solved(doc)
     assert plan.verify() == []
     assert int(plan.halls["cpu_racks_retired"].iloc[0]) >= 1
+
+
+def test_dropping_unneeded_purchases_never_drops_installed_units():
+    from planner.model import build
+    from planner.solving.prune import prune_spend
+
+    doc = scenario([rack()], [hall(installed={"pw": 2})], [option("pw", "power", 10, 0.1 * M)])
+    m = build(planner.Scenario.model_validate(doc))
+    values = {v.name: float(v.lowBound or 0.0) for v in m.prob.variables()}  # nothing bought
+    pruned, saved = prune_spend(m, values)
+    assert saved == 0
+    assert [pruned[v.name] for v in m.u.values()] == [2]

@@ -5,13 +5,15 @@
 * :mod:`.starts`: where a search starts (the rule-of-thumb plan, the LP relaxation);
 * :mod:`.prune`: least spend for a plan's racks when time is short;
 * :mod:`.diagnose`: why a scenario has no plan;
-* :mod:`.optimize`: :func:`solve`; :mod:`.readback`: its decisions as a Plan.
+* :mod:`.optimize`: :func:`solve`; :mod:`.readback`: its decisions as a Plan;
+* :mod:`.replan`: :func:`replan` and :func:`scenario_at`, re-planning from a period on.
 """
 
 from .diagnose import diagnose
 from .highs import SolverUnavailable
 from .optimize import solve
 from .options import SOLVERS, Deadline, SolveOptions
+from .replan import replan, scenario_at
 from .solvers import SolveResult, SolverFailed, run
 
 __all__ = [
@@ -22,6 +24,8 @@ __all__ = [
     "SolverFailed",
     "SolverUnavailable",
     "diagnose",
+    "replan",
     "run",
+    "scenario_at",
     "solve",
 ]

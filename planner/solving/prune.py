@@ -90,8 +90,9 @@ def prune_spend(
         for price, cols, before in drops:
             if deadline is not None and time.perf_counter() > deadline:
                 return _as_values(mat, x), saved
-            if x[cols[0]] - 1 < (x[before] if before is not None else 0.0) - 1e-9:
-                continue  # nothing bought in this period (any more)
+            floor = x[before] if before is not None else mat.col_lower[cols[0]]
+            if x[cols[0]] - 1 < floor - 1e-9:
+                continue  # nothing bought in this period (any more), or only what is installed
             rows, delta = columns.touched(cols, [-1.0] * len(cols))
             np.add.at(activity, rows, delta)
             here = np.unique(rows)
