@@ -78,6 +78,17 @@ TimeLimitPerSolve = Annotated[
     ),
 ]
 
+TimeLimit = Annotated[
+    float | None,
+    typer.Option(
+        "--time-limit",
+        metavar="SECONDS",
+        min=0.001,
+        help="Stop after this many seconds with the best plan found.",
+        show_default=False,
+    ),
+]
+
 GapOption = Annotated[
     float,
     typer.Option(

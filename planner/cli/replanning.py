@@ -17,6 +17,7 @@ from .common import (
     Sets,
     Solver,
     SolverOption,
+    TimeLimit,
     _fail,
     _read_plan,
     _solved,
@@ -57,16 +58,7 @@ def replan(
         ),
     ] = None,
     solver: SolverOption = Solver.highs,
-    time_limit: Annotated[
-        float | None,
-        typer.Option(
-            "--time-limit",
-            metavar="SECONDS",
-            min=0.001,
-            help="Stop after this many seconds with the best plan found.",
-            show_default=False,
-        ),
-    ] = None,
+    time_limit: TimeLimit = None,
     gap: GapOption = 1e-4,
     sets: Sets = None,
 ) -> None:

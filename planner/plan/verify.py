@@ -2,7 +2,7 @@
 
 Nothing here calls the optimisation model: usage is recomputed by
 :mod:`planner.plan.accounting` from the decisions the plan states, and each rule of MODEL.md
-sections 2-5 is checked on it. Each problem names its rule and place.
+sections 2-6 is checked on it. Each problem names its rule and place.
 """
 
 from __future__ import annotations
