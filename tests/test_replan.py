@@ -127,7 +127,7 @@ def test_replanning_random_scenarios_keeps_their_optimum(data):
     assert joined.total_spend_usd == pytest.approx(plan.total_spend_usd, rel=1e-9, abs=1e-3)
 
 
-def test_cli_replan_writes_the_joined_plan_and_shows_what_changed(tmp_path):
+def test_cli_replan_writes_the_joined_plan_and_shows_what_changed(tmp_path, monkeypatch):
     config = tmp_path / "s.json"
     doc = scenario(
         [rack()], [hall(positions=3)], periods=("P0", "P1", "P2"), budget_usd_per_period=1 * M
@@ -146,6 +146,10 @@ def test_cli_replan_writes_the_joined_plan_and_shows_what_changed(tmp_path):
     assert slipped.exit_code == 0, slipped.output
     assert "re-planned" in slipped.output
     assert (tmp_path / "plan-from-P1" / "plan.json").exists()
+    monkeypatch.chdir(tmp_path / "plan")  # a plan in the working folder: written beside it
+    here = invoke("replan", "plan.json", "--from", "P2")
+    assert here.exit_code == 0, here.output
+    assert (tmp_path / "plan-from-P2" / "plan.json").exists()
     bad = invoke("replan", plan_file, "--from", "P7")
     assert bad.exit_code == 2
     assert "not a period of the plan" in bad.output and "P0, P1, P2" in bad.output

@@ -80,7 +80,8 @@ def replan(
         raise typer.Exit(EXIT_INVALID)
     t = periods.index(from_period)
     scenario = _with_sets(f"{plan_file} from {from_period}", scenario_at(plan, from_period), sets)
-    default = plan_file.parent.with_name(f"{plan_file.parent.name or 'plan'}-from-{from_period}")
+    folder = plan_file.resolve().parent  # the plan's folder may be "." or "/"
+    default = folder.parent / f"{folder.name or 'plan'}-from-{from_period}"
     directory = out_dir if out_dir is not None else default
     with Staging(directory) as staged:
         new = _solved(plan_file, scenario, solver.value, time_limit, gap)
