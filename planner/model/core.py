@@ -70,25 +70,14 @@ class Index:
         option_of = {opt.name: o for o, opt in enumerate(sc.retrofits)}
         rack_of = {rack.name: r for r, rack in enumerate(sc.rack_types)}
         for h, (_, _, hall) in enumerate(idx.halls):
-            allowed = hall.retrofits
             units = {option_of[name]: n for name, n in hall.installed_units().items()}
             idx.installed_units[h] = units
             racks: dict[int, int] = defaultdict(int)
             for name, _door, n in hall.installed_racks():
                 racks[rack_of[name]] += n
             idx.installed_racks[h] = dict(racks)
-            idx.hall_options[h] = [
-                o
-                for o, opt in enumerate(sc.retrofits)
-                if opt.scope == "hall"
-                and (
-                    o in units
-                    or (allowed is None or opt.name in allowed)
-                    and (hall.facility_water or opt.kind not in ("cdu", "rdhx"))
-                )
-            ]
-            if allowed is not None:
-                idx.frozen |= {(h, o) for o in units if sc.retrofits[o].name not in allowed}
+            idx.hall_options[h] = [option_of[opt.name] for opt in sc.hall_options(hall)]
+            idx.frozen |= {(h, option_of[name]) for name in hall.installed_only()}
             idx.racks[h] = [
                 r for r, rack in enumerate(sc.rack_types) if r in racks or idx._fits(h, rack)
             ]

@@ -99,20 +99,8 @@ class _Greedy:
         """A hall with what is already installed in it (MODEL.md section 6)."""
         sc = self.sc
         units = hall.installed_units()
-        listed = hall.retrofits
-        options = [
-            o
-            for o in sc.retrofits
-            if o.scope == "hall"
-            and (
-                o.name in units
-                or (listed is None or o.name in listed)
-                and (hall.facility_water or o.kind not in ("cdu", "rdhx"))
-                and o.max_units != 0
-            )
-        ]
-        frozen = frozenset(n for n in units if listed is not None and n not in listed)
-        h = _Hall(site_index, site, hall, options, frozen)
+        options = [o for o in sc.hall_options(hall) if o.max_units != 0]
+        h = _Hall(site_index, site, hall, options, frozenset(hall.installed_only()))
         for option in options:
             if units.get(option.name):
                 _buy_hall(h, option)(units[option.name])

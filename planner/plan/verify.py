@@ -113,6 +113,7 @@ def _check_structure(sc: Scenario, plan, bad) -> None:
     doors, floor, per-rack air density and CPU retirement."""
     state, site_units = acc.states(sc, plan.racks, plan.retrofits, plan.halls)
     options = {o.name: o for o in sc.retrofits}
+    installed = acc.installed_stock(sc)
 
     previous: dict = {}
     for site, hall in sc.halls():
@@ -178,7 +179,8 @@ def _check_structure(sc: Scenario, plan, bad) -> None:
             for name, u in st.units.items():
                 if options[name].kind == "floor" and u > 1:
                     bad("floor", f"{u} units of floor option {name}; units do not stack", **where)
-            have_racks, have_units = _installed(hall)
+            have_racks = _installed(installed, "rack", site.name, hall.name)
+            have_units = _installed(installed, "unit", site.name, hall.name)
             _check_racks_in_time(sc, totals, have_racks, t, bad, where)
             _check_kept(have_units, st.units, bad, where)
             for name, u in st.units.items():
@@ -198,7 +200,7 @@ def _check_structure(sc: Scenario, plan, bad) -> None:
         for t, p in enumerate(sc.periods):
             where = dict(site=site.name, period=p)
             now = {("unit", k): v for k, v in site_units[site.name, p].items()}
-            have_units = site.installed_units()
+            have_units = _installed(installed, "unit", site.name, "")
             _check_kept(have_units, site_units[site.name, p], bad, where)
             for name, u in site_units[site.name, p].items():
                 _check_option(sc, options[name], u, have_units.get(name, 0), t, bad, where, None)
@@ -206,12 +208,10 @@ def _check_structure(sc: Scenario, plan, bad) -> None:
             previous[site.name, ""] = now
 
 
-def _installed(hall) -> tuple[dict, dict]:
-    """Racks by type and units by option already in the hall (MODEL.md section 6)."""
-    racks: dict = defaultdict(int)
-    for name, _door, n in hall.installed_racks():
-        racks[name] += n
-    return racks, hall.installed_units()
+def _installed(stock: dict, kind: str, site: str, hall: str) -> dict:
+    """``{name: count}`` of one kind (``"rack"``, ``"unit"``) in a hall (``""``: the site)
+    from :func:`planner.plan.accounting.installed_stock`."""
+    return {name: n for (k, s, h, name), n in stock.items() if (k, s, h) == (kind, site, hall)}
 
 
 def _check_racks_in_time(sc: Scenario, totals: dict, installed: dict, t: int, bad, where) -> None:

@@ -233,6 +233,13 @@ class Hall(_Model):
                 merged[key] = merged.get(key, 0) + group.count
         return [(name, door, n) for (name, door), n in merged.items() if n]
 
+    def installed_only(self) -> set[str]:
+        """Options installed here that the hall's ``retrofits`` list leaves out: they count,
+        but no more of them may be bought here."""
+        if self.retrofits is None:
+            return set()
+        return {name for name in self.installed_units() if name not in self.retrofits}
+
     def installed_units(self) -> dict[str, int]:
         """Units of each hall-scope option in place: those listed under ``installed`` and the
         rear doors the installed racks sit behind."""
@@ -391,6 +398,22 @@ class Scenario(_Model):
         when it names none) that have GPUs."""
         names = kind.rack_types
         return [r for r in self.rack_types if r.gpus > 0 and (names is None or r.name in names)]
+
+    def hall_options(self, hall: Hall) -> list[Retrofit]:
+        """Hall-scope options that may stand in ``hall``: those its ``retrofits`` list allows
+        (every one when null; CDUs and rear doors only with facility water), and those
+        installed there."""
+        installed = hall.installed_units()
+        return [
+            o
+            for o in self.retrofits
+            if o.scope == "hall"
+            and (
+                o.name in installed
+                or (hall.retrofits is None or o.name in hall.retrofits)
+                and (hall.facility_water or o.kind not in ("cdu", "rdhx"))
+            )
+        ]
 
     def halls(self) -> Iterator[tuple[Site, Hall]]:
         """Every (site, hall) pair, in file order."""
