@@ -21,6 +21,7 @@ from .scenario import Problem, Scenario, ScenarioError, json_schema, load_scenar
 from .scenario.overrides import apply_overrides, what_if
 from .solving import SolveOptions, replan, scenario_at, solve
 from .sweeps import sweep
+from .sweeps.alternatives import Alternatives, alternatives
 
 __version__ = "0.1.0"
 
@@ -42,6 +43,7 @@ def __getattr__(name: str):
 
 
 __all__ = [
+    "Alternatives",
     "Plan",
     "Problem",
     "Scenario",
@@ -61,4 +63,5 @@ __all__ = [
     "synth",
     "what_if",
     "__version__",
+    "alternatives",
 ]

@@ -16,7 +16,8 @@ from typer.testing import CliRunner
 import planner
 from planner.cli import app
 from planner.solving import progress
-from planner.sweeps import RESULT_COLUMNS, _run_local, grid_points, save_table, solve_point
+from planner.sweeps import RESULT_COLUMNS, grid_points, save_table, solve_point
+from planner.sweeps.runners import run_local
 
 #: a 2 x 2 grid on the tiny scenario, one value a per-period list
 GRID = {
@@ -148,7 +149,7 @@ def test_an_exception_in_a_point_is_an_error_row(tiny, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("the solver broke")
 
-    monkeypatch.setattr("planner.sweeps.solve", broken)  # one point: solved in this process
+    monkeypatch.setattr("planner.sweeps.grid.solve", broken)  # one point: solved in this process
     table = planner.sweep(tiny, {"budget_usd_total": [None]}, progress=False)
     assert table.loc[0, "status"] == "error"
     assert "the solver broke" in table.loc[0, "error"]
@@ -169,13 +170,13 @@ def _dies_on_second_point(payload, overrides, options):
 def test_a_worker_process_that_dies_costs_only_its_point(tiny):
     points = grid_points({"budget_usd_per_period": [2.0e7, 1.0e7, 1.5e7]})
     rows = {}
-    _run_local(
+    run_local(
+        _dies_on_second_point,
         tiny.model_dump(mode="json"),
         points,
         {"solver": "highs", "time_limit_s": None, "mip_gap": 1e-4},
         workers=2,
         done=rows.__setitem__,
-        task=_dies_on_second_point,
     )
     assert sorted(rows) == [0, 1, 2]
     assert rows[1]["status"] == "error" and "worker process failed" in rows[1]["error"]

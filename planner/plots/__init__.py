@@ -15,6 +15,7 @@ figures survive greyscale; heat maps use cividis. Legends sit outside the data a
 """
 
 from .all import plot_all, sweep_solves
+from .alternatives import alternatives
 from .bandwidth import bandwidth_sensitivity
 from .clusters import cluster_map
 from .feasible import feasible_region
@@ -31,6 +32,7 @@ __all__ = [
     "MARKERS",
     "OKABE_ITO",
     "RULE_STYLE",
+    "alternatives",
     "bandwidth_sensitivity",
     "cluster_map",
     "feasible_region",

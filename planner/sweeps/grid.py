@@ -11,36 +11,29 @@ worker processes (``workers``), or on a ``dask.distributed`` cluster when a ``cl
 scenario is infeasible, or whose solve fails becomes a row with its reason: it never stops
 the sweep. The result is one row per point (see :data:`RESULT_COLUMNS` and docs/sweeps.md).
 
-Solver threads: each local worker process solves with ``max(1, cores // workers)``
-threads (``PLANNER_THREADS``); on Dask, each worker process with ``max(1, cores of its
-host // threads of all workers on that host)``. The scenario travels to workers as JSON
-data and every model is built inside its worker.
+Points run by :mod:`.runners` (solver threads per worker are set there). The scenario
+travels to workers as JSON data and every model is built inside its worker.
 """
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import itertools
 import json
 import math
-import multiprocessing
-import os
-import socket
 import time
-from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from .plan import Plan
-from .plan.files import check_writable, write_file
-from .scenario import Scenario, ScenarioError, load_scenario
-from .scenario.overrides import apply_overrides
-from .solving import SolveOptions, solve
-from .solving.progress import progress_bar
+from ..plan import Plan
+from ..plan.files import check_writable, write_file
+from ..scenario import Scenario, ScenarioError, load_scenario
+from ..scenario.overrides import apply_overrides
+from ..solving import SolveOptions, solve
+from ..solving.progress import progress_bar
+from .runners import check_workers, run_points
 
 __all__ = ["RESULT_COLUMNS", "check_out", "grid_points", "save_table", "solve_point", "sweep"]
 
@@ -166,147 +159,6 @@ def solve_point(
     return row
 
 
-def _set_threads(threads: int | None) -> None:
-    """Solver threads for solves in this process (``PLANNER_THREADS``)."""
-    if threads:
-        os.environ["PLANNER_THREADS"] = str(threads)
-
-
-def _threaded_point(payload, overrides, options, threads) -> dict[str, Any]:
-    """:func:`solve_point` after setting this worker's solver threads."""
-    _set_threads(threads)
-    return solve_point(payload, overrides, options)
-
-
-# -- local processes -------------------------------------------------------------------------
-def _threads_per_worker(workers: int) -> int:
-    """Solver threads per worker so that workers x threads <= cores."""
-    return max(1, (os.cpu_count() or 1) // workers)
-
-
-def _lane(threads: int) -> cf.ProcessPoolExecutor:
-    """One worker process (spawned: safe beside solver and client threads) for one point
-    at a time, so that a process that dies is charged to the point it was solving."""
-    return cf.ProcessPoolExecutor(
-        max_workers=1,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=_set_threads,
-        initargs=(threads,),
-    )
-
-
-def _run_local(
-    payload: dict,
-    points: list[dict],
-    options: dict,
-    workers: int,
-    done: Callable[[int, dict], None],
-    task: Callable[..., dict] = solve_point,
-) -> None:
-    """Solve ``points`` in ``workers`` worker processes, calling ``done(i, row)`` as each
-    finishes. A worker process that dies is replaced; its point is an ``error`` row."""
-    threads = _threads_per_worker(workers)
-    queue = iter(enumerate(points))
-    lanes = [_lane(threads) for _ in range(workers)]
-    running: dict[cf.Future, tuple[int, int]] = {}  # future -> (lane, point)
-
-    def feed(lane: int) -> None:
-        """Hand the next point, if any, to the lane."""
-        nxt = next(queue, None)
-        if nxt is not None:
-            i, overrides = nxt
-            running[lanes[lane].submit(task, payload, overrides, options)] = (lane, i)
-
-    try:
-        for lane in range(workers):
-            feed(lane)
-        while running:
-            finished, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
-            for future in finished:
-                lane, i = running.pop(future)
-                try:
-                    row = future.result()
-                except Exception as exc:  # the process died (killed, out of memory, crash)
-                    row = {"status": "error", "error": f"worker process failed: {exc!r}"}
-                    lanes[lane].shutdown(wait=False, cancel_futures=True)
-                    lanes[lane] = _lane(threads)
-                done(i, row)
-                feed(lane)
-    finally:
-        for pool in lanes:
-            pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _run_inline(payload, points, options, done: Callable[[int, dict], None]) -> None:
-    """Solve every point in this process, one after another, with this process's threads."""
-    for i, overrides in enumerate(points):
-        done(i, solve_point(payload, overrides, options))
-
-
-# -- dask ------------------------------------------------------------------------------------
-def _host_and_cores() -> tuple[str, int]:
-    """This machine's name and core count (run on each Dask worker)."""
-    return socket.gethostname(), os.cpu_count() or 1
-
-
-def _dask_threads(client) -> dict[str, int]:
-    """Solver threads for each Dask worker: its host's cores shared among the threads of
-    every worker on that host (at least 1)."""
-    facts = client.run(_host_and_cores)
-    nthreads = client.nthreads()
-    per_host = Counter()
-    for address, (host, _) in facts.items():
-        per_host[host] += nthreads.get(address) or 1
-    return {address: max(1, cores // per_host[host]) for address, (host, cores) in facts.items()}
-
-
-def _dask_point(payload, overrides, options, threads_by_worker) -> dict[str, Any]:
-    """:func:`solve_point` on a Dask worker, with that worker's solver threads (1 for a
-    worker that joined after the sweep started)."""
-    from distributed import get_worker
-
-    _set_threads(threads_by_worker.get(get_worker().address, 1))
-    return solve_point(payload, overrides, options)
-
-
-def _run_dask(client, payload, points, options, done: Callable[[int, dict], None]) -> None:
-    """Solve ``points`` as tasks on a ``dask.distributed`` client, calling ``done`` as each
-    finishes; a task that fails (a worker lost too often) is an ``error`` row."""
-    from distributed import as_completed
-
-    threads = _dask_threads(client)
-    futures = {
-        client.submit(_dask_point, payload, overrides, options, threads, pure=False): i
-        for i, overrides in enumerate(points)
-    }
-    for future in as_completed(futures):
-        try:
-            row = future.result()
-        except Exception as exc:
-            row = {"status": "error", "error": f"dask task failed: {type(exc).__name__}: {exc}"}
-        done(futures[future], row)
-
-
-@contextmanager
-def _dask_client(client) -> Iterator[Any]:
-    """The given Client, or one connected to a scheduler address (closed afterwards)."""
-    if not isinstance(client, str):
-        yield client
-        return
-    try:
-        from distributed import Client
-    except ImportError as exc:
-        raise ImportError(
-            "sweeps on a Dask cluster need dask.distributed: "
-            "pip install 'dc-retrofit-planner[dask]'"
-        ) from exc
-    connected = Client(client, timeout=30)
-    try:
-        yield connected
-    finally:
-        connected.close()
-
-
 # -- the table -------------------------------------------------------------------------------
 def _table(points: list[dict], rows: list[dict], columns: dict[str, str]) -> pd.DataFrame:
     """One row per point: ``point``, the override columns, then :data:`RESULT_COLUMNS`."""
@@ -411,8 +263,7 @@ def sweep(
     points = grid_points(grid)
     if out is not None:
         check_out(out)
-    if workers is not None and (not isinstance(workers, int) or workers < 1):
-        raise ValueError(f"workers must be a whole number >= 1, got {workers!r}")
+    check_workers(workers)
     base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     payload = base.model_dump(mode="json")
     options = SolveOptions.of(options, **fields).as_dict()
@@ -423,15 +274,7 @@ def sweep(
             rows[i] = row
             advance()
 
-        if client is not None:
-            with _dask_client(client) as connected:
-                _run_dask(connected, payload, points, options, done)
-        else:
-            count = min(workers or os.cpu_count() or 1, len(points))
-            if count <= 1:
-                _run_inline(payload, points, options, done)
-            else:
-                _run_local(payload, points, options, count, done)
+        run_points(solve_point, payload, points, options, done, workers, client)
     table = _table(points, rows, _override_columns(list(grid)))
     if out is not None:
         save_table(table, out)
