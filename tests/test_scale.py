@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pulp
 import pytest
+from builders import M, option, rack, scenario
 
 import planner
 from planner import SolveOptions, baseline, synth
@@ -200,6 +201,24 @@ def test_pruning_drops_exactly_the_purchases_a_plan_does_not_need():
     plan = _plan(m, values, "feasible", None, "", 0.0)
     assert plan.verify() == []
     assert plan.total_spend_usd == pytest.approx(4.5e6)
+
+
+def test_pruning_skips_a_decision_no_rule_uses():
+    """One period, no budget: a site-scope option that no rule of the hall needs (site
+    water with nothing on water) is in no row of the problem, so the solver never sees it.
+    Pruning (the time-limited solve's last step) once failed on it; it must keep the
+    plan as it is and save nothing."""
+    from planner.solving.prune import prune_spend
+
+    doc = scenario([rack("a")], retrofits=[option("sw", "site_water", 100, 1 * M, max_units=1)])
+    sc = planner.Scenario.model_validate(doc)
+    m = build(sc)
+    assert m.w[0, 0, 0].name not in {v.name for v in m.prob.variables()}
+    start = {m.n[0, 0, 0].name: 4.0}
+    values, saved = prune_spend(m, start)
+    assert saved == 0 and values[m.n[0, 0, 0].name] == 4.0
+    plan = planner.solve(sc, time_limit_s=0.01)
+    assert plan.has_plan and plan.verify() == []
 
 
 def test_pruning_a_fleet_plan_keeps_its_compute_and_soundness():

@@ -79,9 +79,10 @@ def prune_spend(
     x[mat.integer] = np.round(x[mat.integer])
     activity, size = mat.activities(x)
     columns = _Columns(mat)
-    drops = [
+    drops = [  # a decision in no row of the problem (nothing uses it) is 0: nothing to drop
         (price, [position[n] for n in names], None if before is None else position[before])
         for price, names, before in _drops(m)
+        if all(n in position for n in names) and (before is None or before in position)
     ]
     saved = 0.0
     changed = True
