@@ -4,7 +4,14 @@ Exit status: 0 a plan was found; 1 no plan for another reason (solver missing, t
 reached before any plan); 2 invalid scenario file or options; 3 infeasible scenario.
 """
 
-from . import explaining, plotting, replanning, solving, sweeping  # noqa: F401 - they register commands
+from . import (  # noqa: F401 - they register commands
+    alternatives,
+    explaining,
+    plotting,
+    replanning,
+    solving,
+    sweeping,
+)
 from .common import EXIT_INFEASIBLE, EXIT_INVALID, EXIT_NO_PLAN, EXIT_OK, app
 from .solving import summary_table
 from .sweeping import sweep_table

@@ -96,6 +96,28 @@ GapOption = Annotated[
     ),
 ]
 
+Workers = Annotated[
+    int | None,
+    typer.Option(
+        "--workers",
+        metavar="N",
+        min=1,
+        help="Local worker processes [default: one per core]; 1 solves in this process.",
+        show_default=False,
+    ),
+]
+
+Scheduler = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="Run the solves on a Dask cluster: its scheduler address, e.g. "
+        "tcp://host:8786 (needs dask.distributed).",
+        show_default=False,
+    ),
+]
+
 Config = Annotated[
     Path,
     typer.Argument(help="Scenario file (YAML or JSON).", metavar="CONFIG", show_default=False),

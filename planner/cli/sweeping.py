@@ -18,9 +18,11 @@ from .common import (
     Config,
     Format,
     GapOption,
+    Scheduler,
     Solver,
     SolverOption,
     TimeLimitPerSolve,
+    Workers,
     _fail,
     _load,
     _money,
@@ -43,26 +45,8 @@ def sweep_grid(
             show_default=False,
         ),
     ],
-    workers: Annotated[
-        int | None,
-        typer.Option(
-            "--workers",
-            metavar="N",
-            min=1,
-            help="Local worker processes [default: one per core]; 1 solves in this process.",
-            show_default=False,
-        ),
-    ] = None,
-    scheduler: Annotated[
-        str | None,
-        typer.Option(
-            "--scheduler",
-            metavar="ADDRESS",
-            help="Run the points on a Dask cluster: its scheduler address, e.g. "
-            "tcp://host:8786 (needs dask.distributed).",
-            show_default=False,
-        ),
-    ] = None,
+    workers: Workers = None,
+    scheduler: Scheduler = None,
     results: Annotated[
         Path | None,
         typer.Option(
