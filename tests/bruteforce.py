@@ -1103,6 +1103,25 @@ def search_by_verify(
     return Search(Plan(sc, "infeasible", solver="bruteforce"), None, lin.size, len(order))
 
 
+def feasible_plans(
+    sc: Scenario, keep=None, max_racks: Bound = None, max_units: Bound = None
+) -> Iterator[Plan]:
+    """Every plan within the bounds that passes every rule, one per whole-number candidate
+    (its doors and liquid split as :func:`search` completes them), in enumeration order.
+    ``keep(compute, spend)`` (arrays of every candidate's PFLOPS-periods and total spend,
+    USD) narrows the candidates first, e.g. to those within a slack of the optimum."""
+    variables = decision_space(sc, max_racks, max_units)
+    lin = _Linear(variables)
+    mask, compute, spend = _linear_filters(sc, lin)
+    if keep is not None:
+        mask &= keep(compute, spend)
+    for flat in np.nonzero(mask)[0]:
+        choice = np.unravel_index(flat, lin.shape) if lin.shape else ()
+        cand = _complete(sc, variables, tuple(int(i) for i in choice))
+        if cand is not None:
+            yield to_plan(sc, cand, status="feasible")
+
+
 def brute_force(sc: Scenario, max_racks: Bound = None, max_units: Bound = None) -> Plan:
     """The best plan of a tiny scenario by exhaustive search (status "optimal"), or a plan
     with status "infeasible" when no candidate within the bounds passes every rule."""

@@ -218,9 +218,10 @@ def scenarios(draw) -> dict:
     return shrunk(formable(data))
 
 
-def shrunk(data: dict) -> dict:
-    """``data`` made small enough to enumerate: options dropped (last first), then halls
-    made smaller, then the second rack type and period dropped, until it fits."""
+def shrunk(data: dict, limit: int = MAX_CANDIDATES) -> dict:
+    """``data`` made small enough to enumerate (at most ``limit`` candidates): options
+    dropped (last first), then halls made smaller, then the second rack type and period
+    dropped, until it fits."""
 
     def drop_option() -> bool:
         if not data["retrofits"]:
@@ -259,7 +260,7 @@ def shrunk(data: dict) -> dict:
         return True
 
     for step in (drop_option, drop_cluster_kind, smaller_halls, one_rack_type):
-        while candidates(data) > MAX_CANDIDATES and step():
+        while candidates(data) > limit and step():
             pass
     return data
 

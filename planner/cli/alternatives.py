@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.table import Table
 from rich.text import Text
 
@@ -32,6 +33,16 @@ from .common import (
     guarded,
     out,
 )
+
+#: the metrics' column heads (a plan that pushes one is named by it: "min halls")
+SHORT = {
+    "halls_touched": "halls",
+    "sites_used": "sites",
+    "liquid_share": "liquid",
+    "cdu_units": "CDUs",
+    "cpu_racks_retired": "CPU out",
+    "spend_usd": "spend",
+}
 
 
 @app.command("alternatives")
@@ -120,26 +131,36 @@ def alternatives_command(
 
 
 def alternatives_table(table, title: str, slack: float) -> Table:
-    """The alternatives as a rich table that fits a terminal: objective (and its share of
-    the optimum's), the metrics, and whether each plan verifies and is within the slack;
-    a plan stopped early is marked ``*``."""
+    """The alternatives as a rich table that fits an 80-column terminal: objective (and its
+    share of the optimum's) and the metrics of each plan; a plan stopped early is marked
+    ``*``, one that breaks a rule or the slack ``!`` (the caption says which)."""
     unit = table["objective_unit"].iloc[0]
-    shown = Table(title=f"Plans within {slack:.1%} of the optimum of {title} ({unit})")
-    heads = ["plan", "objective", "of opt.", "halls", "sites", "liquid", "CDUs",
-             "CPU ret.", "spend", "check"]  # fmt: skip
-    shown.add_column("plan", overflow="fold", min_width=12)
-    for name in heads[1:]:
+    shown = Table(
+        title=f"Plans within {slack:.1%} of the optimum of {title} ({unit})",
+        box=box.SIMPLE_HEAD,
+        collapse_padding=True,
+        pad_edge=False,
+    )
+    shown.add_column("plan", no_wrap=True)
+    for name in ["objective", "of opt.", *SHORT.values()]:
         shown.add_column(Text(name), justify="right", no_wrap=True)
-    stopped = False
+    notes = []
     for row in table.to_dict("records"):
-        name = row["alternative"] + ("*" if row["status"] == "feasible" else "")
-        stopped |= row["status"] == "feasible"
+        name = row["alternative"]
+        if row["metric"]:
+            name = f"{row['sense']} {SHORT[row['metric']]}"
         if row["status"] not in ("optimal", "feasible"):
-            shown.add_row(name, *["-"] * 8, Text(f"{row['status']}: {row['error']}"))
+            shown.add_row(name, *["-"] * 8)
+            notes.append(f"{row['alternative']}: {row['status']}: {row['error']}")
             continue
-        check = "ok" if row["verified"] and row["within_slack"] else (
-            "BREAKS A RULE" if not row["verified"] else "OUTSIDE SLACK"
-        )  # fmt: skip
+        if row["status"] == "feasible":
+            name += "*"
+            notes.append(f"{row['alternative']}: stopped early, the metric may not be at its best")
+        if not (row["verified"] and row["within_slack"]):
+            name += "!"
+            notes.append(f"{row['alternative']}: " + (
+                "BREAKS A RULE" if not row["verified"] else "IS OUTSIDE THE SLACK"
+            ))  # fmt: skip
         objective = row["objective"]
         shown.add_row(
             name,
@@ -151,8 +172,6 @@ def alternatives_table(table, title: str, slack: float) -> Table:
             f"{row['cdu_units']:,.0f}",
             f"{row['cpu_racks_retired']:,.0f}",
             _money(row["spend_usd"]),
-            check,
         )
-    if stopped:
-        shown.caption = "* stopped by the time limit: the metric may not be at its best"
+    shown.caption = "\n".join(notes) or "every plan verifies and is within the slack"
     return shown
