@@ -13,10 +13,9 @@ from .style import HATCHES, OKABE_ITO, _axes, _legend_outside, _usd
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-#: the columns drawn, in order: the objective's compute, then every metric
-COLUMNS = ["pflops_periods", *METRICS]
+#: the columns drawn, in order: the scenario's objective, then every metric
+COLUMNS = ["objective", *METRICS]
 _NAMES = {
-    "pflops_periods": "PFLOPS-periods",
     "halls_touched": "halls touched",
     "sites_used": "sites used",
     "liquid_share": "liquid-cooled\nshare of GPUs",
@@ -26,8 +25,8 @@ _NAMES = {
 }
 
 
-def _text(column: str, value: float) -> str:
-    if column == "spend_usd":
+def _text(column: str, value: float, unit: str) -> str:
+    if column == "spend_usd" or (column == "objective" and unit == "USD"):
         return _usd(value)
     if column == "liquid_share":
         return f"{value:.0%}"
@@ -35,7 +34,7 @@ def _text(column: str, value: float) -> str:
 
 
 def alternatives(data: Any, *, ax: Axes | None = None) -> Axes:
-    """Grouped bars, one group per metric (and PFLOPS-periods), one bar per plan (the
+    """Grouped bars, one group per metric (and the objective), one bar per plan (the
     optimum first): each bar is the plan's value as a share of the largest value any plan
     has, labelled with the value itself, so metrics of any unit sit on one axis.
 
@@ -58,12 +57,15 @@ def alternatives(data: Any, *, ax: Axes | None = None) -> Axes:
         bars = ax.bar(xs + (i - (n - 1) / 2) * width, heights, width, color=colour,
                       hatch=hatch, edgecolor="black", linewidth=0.5)  # fmt: skip
         for bar, c in zip(bars, COLUMNS, strict=True):
-            ax.annotate(_text(c, row[c]), (bar.get_x() + bar.get_width() / 2, bar.get_height()),
-                        xytext=(0, 2), textcoords="offset points", ha="center", va="bottom",
+            top = (bar.get_x() + bar.get_width() / 2, bar.get_height())
+            ax.annotate(_text(c, row[c], row["objective_unit"]), top, xytext=(0, 2),
+                        textcoords="offset points", ha="center", va="bottom",
                         fontsize="x-small", rotation=90)  # fmt: skip
         name = row["alternative"] + ("" if row["status"] == "optimal" else " (not proven)")
         handles.append(Patch(facecolor=colour, hatch=hatch, edgecolor="black", label=name))
-    ax.set_xticks(xs, [_NAMES[c] for c in COLUMNS], fontsize="small")
+    unit = shown["objective_unit"].iloc[0] if len(shown) else ""
+    names = [f"objective\n({unit})" if c == "objective" else _NAMES[c] for c in COLUMNS]
+    ax.set_xticks(xs, names, fontsize="small")
     ax.set_ylim(0, 1.35)
     ax.set_ylabel("share of the largest value among the plans")
     ax.set_title("Near-optimal alternatives: every plan's metrics (labels: the values)")
