@@ -19,7 +19,7 @@ from .plan import Plan, Violation, baseline
 from .plan.numbers import readable
 from .scenario import Problem, Scenario, ScenarioError, json_schema, load_scenario, synth
 from .scenario.overrides import apply_overrides, what_if
-from .solving import SolveOptions, replan, scenario_at, solve
+from .solving import Hedge, SolveOptions, Stress, replan, scenario_at, slipped, solve, stress
 from .sweeps import sweep
 from .sweeps.alternatives import Alternatives, alternatives
 
@@ -44,11 +44,13 @@ def __getattr__(name: str):
 
 __all__ = [
     "Alternatives",
+    "Hedge",
     "Plan",
     "Problem",
     "Scenario",
     "ScenarioError",
     "SolveOptions",
+    "Stress",
     "Violation",
     "apply_overrides",
     "baseline",
@@ -58,7 +60,9 @@ __all__ = [
     "readable",
     "replan",
     "scenario_at",
+    "slipped",
     "solve",
+    "stress",
     "sweep",
     "synth",
     "what_if",

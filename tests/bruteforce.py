@@ -509,7 +509,9 @@ class Var:
     seqs: list
 
 
-def decision_space(sc: Scenario, max_racks: Bound = None, max_units: Bound = None) -> list:
+def decision_space(
+    sc: Scenario, max_racks: Bound = None, max_units: Bound = None, fixed: dict | None = None
+) -> list:
     """The whole-number decisions and, for each, its candidate sequences.
 
     Racks of a type in a hall: 0 .. ``positions // rack positions`` (the space rule), capped
@@ -517,7 +519,8 @@ def decision_space(sc: Scenario, max_racks: Bound = None, max_units: Bound = Non
     (floor: 1 of each option; units taking positions: at most what the hall holds); an option with
     ``max_units: null`` gets the explicit bound ``max_units`` given here, or
     ``UNLIMITED_UNITS``. CPU racks retired: 0 .. count, where they may be retired. A bound is
-    an int or ``{rack type or option name: int}``."""
+    an int or ``{rack type or option name: int}``. ``fixed`` (``{(kind, key): sequence}``,
+    kind ``unit`` or ``site_unit``) pins those decisions to one sequence each."""
     T = sc.n_periods
     out = []
     have = installed_of(sc)
@@ -569,6 +572,9 @@ def decision_space(sc: Scenario, max_racks: Bound = None, max_units: Bound = Non
                 there = any(have.get(("rack", h, r)) for h in cluster_halls(sc, c, d))
                 lead = 0 if there else rack.lead_periods  # installed racks may form clusters
                 out.append(Var("cluster", (c, d, r), sequences(T, lead, ub)))
+    for var in out:
+        if fixed and (var.kind, var.key) in fixed:
+            var.seqs = [tuple(fixed[var.kind, var.key])]
     return [v for v in out if len(v.seqs) > 1 or any(v.seqs[0])]
 
 
@@ -941,9 +947,12 @@ class Search:
     examined: int  # candidates checked one by one (after the linear rules)
 
 
-def search(sc: Scenario, max_racks: Bound = None, max_units: Bound = None) -> Search:
-    """The best plan within the bounds (see :func:`decision_space`)."""
-    variables = decision_space(sc, max_racks, max_units)
+def search(
+    sc: Scenario, max_racks: Bound = None, max_units: Bound = None, fixed: dict | None = None
+) -> Search:
+    """The best plan within the bounds (see :func:`decision_space`), with the decisions in
+    ``fixed`` pinned."""
+    variables = decision_space(sc, max_racks, max_units, fixed)
     lin = _Linear(variables)
     mask, compute, spend = _linear_filters(sc, lin)
     idx = np.nonzero(mask)[0]

@@ -35,9 +35,17 @@ def as_scenario(scenario: Scenario | str | Path) -> Scenario:
 
 
 def solve(
-    scenario: Scenario | str | Path, options: SolveOptions | None = None, **fields: Any
+    scenario: Scenario | str | Path,
+    options: SolveOptions | None = None,
+    risk: Any = None,
+    **fields: Any,
 ) -> Plan:
     """Find the best plan for a scenario.
+
+    With ``risk`` (delivery cases and their weights, e.g. ``{0: 0.6, 1: 0.3, 2: 0.1}``
+    periods late), the plan that hedges them: retrofits shared by every case, racks per
+    case, the most expected PFLOPS-periods; a :class:`~planner.solving.hedge.Hedge` is
+    returned instead of a Plan (see :func:`planner.solving.hedge.solve_hedged`).
 
     ``max_compute`` is solved lexicographically: first the most PFLOPS-periods, then, with
     compute held at that value, the least total spend. ``min_cost`` is one solve.
@@ -57,6 +65,10 @@ def solve(
     solver, time_limit_s = opts.solver, opts.time_limit_s
     clock = Deadline(time_limit_s)
     sc = as_scenario(scenario)
+    if risk is not None:
+        from .hedge import solve_hedged
+
+        return solve_hedged(sc, risk, opts)
     start = time.perf_counter()
     m = build(sc)
     built = time.perf_counter()
@@ -88,7 +100,7 @@ def solve(
     status, gap, message = first.status, first.gap, _said(first)
     first_took = time.perf_counter() - built
     if sc.objective == "max_compute":
-        values, status, message = _least_spend(m, values, first, first_took, clock, opts, message)
+        values, status, message = least_spend(m, values, first, first_took, clock, opts, message)
     elif first.status != "optimal":  # min_cost stopped early: drop what its racks do not need
         values, saved = prune_spend(m, values, clock.at)
         if saved:
@@ -102,7 +114,7 @@ def _said(result: SolveResult) -> str:
     return "; ".join([result.message, *result.notes]) if result.notes else result.message
 
 
-def _least_spend(m, values, first, first_took, clock, opts: SolveOptions, message: str):
+def least_spend(m, values, first, first_took, clock, opts: SolveOptions, message: str):
     """The least-spend tie-break of ``max_compute``: ``(values, status, message)``.
 
     With compute held at the first solve's value, the least total spend: exactly, by the

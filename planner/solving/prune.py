@@ -92,8 +92,8 @@ def prune_spend(
             if deadline is not None and time.perf_counter() > deadline:
                 return _as_values(mat, x), saved
             floor = x[before] if before is not None else mat.col_lower[cols[0]]
-            if x[cols[0]] - 1 < floor - 1e-9:
-                continue  # nothing bought in this period (any more), or only what is installed
+            if x[cols[0]] - 1 < floor - 1e-9 or np.any(x[cols] - 1 < mat.col_lower[cols] - 1e-9):
+                continue  # nothing bought in this period (any more), or only what must stand
             rows, delta = columns.touched(cols, [-1.0] * len(cols))
             np.add.at(activity, rows, delta)
             here = np.unique(rows)
