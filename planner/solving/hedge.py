@@ -175,8 +175,8 @@ def solve_hedged(sc: Scenario, risk: Any, options: SolveOptions) -> Hedge:
     for c, case in enumerate(cases):
         m = build(slipped(sc, case.slips))
         _rename(m, f"c{c}_")
-        for name, row in m.prob.constraints.items():
-            prob.addConstraint(row, f"c{c}_{name}")
+        for row in m.prob.constraints():
+            prob.addConstraint(row, f"c{c}_{row.name}")
         models.append(m)
     first = models[0]
     for c, m in enumerate(models[1:], start=1):
@@ -191,7 +191,7 @@ def solve_hedged(sc: Scenario, risk: Any, options: SolveOptions) -> Hedge:
                     for v, coef in m.compute.items())  # fmt: skip
     goal = expected
     if worst > 0:
-        theta = pulp.LpVariable("theta", 0)
+        theta = prob.add_variable("theta", 0, None)
         for c, m in enumerate(models):
             prob.addConstraint(pulp.LpConstraint(
                 expr([(theta, 1.0), *((v, -k) for v, k in m.compute.items())]),
