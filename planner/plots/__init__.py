@@ -20,6 +20,7 @@ from .bandwidth import bandwidth_sensitivity
 from .clusters import cluster_map
 from .feasible import feasible_region
 from .frontier import frontier
+from .risk import delivery_cases
 from .style import HATCHES, KIND_LABELS, KIND_STYLE, LINESTYLES, MARKERS, OKABE_ITO, RULE_STYLE
 from .timeline import timeline
 from .utilisation import utilisation
@@ -35,6 +36,7 @@ __all__ = [
     "alternatives",
     "bandwidth_sensitivity",
     "cluster_map",
+    "delivery_cases",
     "feasible_region",
     "frontier",
     "plot_all",
