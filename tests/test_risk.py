@@ -7,7 +7,7 @@ import itertools
 
 import pytest
 from bruteforce import decision_space, search
-from builders import M, hall, option, rack, scenario
+from builders import M, hall, invoke, option, rack, scenario
 from test_alternatives import fleet
 
 import planner
@@ -244,3 +244,63 @@ def test_hedging_a_min_cost_scenario_is_refused():
     sc = power_case(objective="min_cost", gpu_targets=[8, 8, 8])
     with pytest.raises(ValueError, match="max_compute"):
         planner.solve(sc, risk=RISK)
+
+
+def test_a_slip_past_the_horizon_leaves_no_cluster_and_round_trips(tmp_path):
+    """Every rack type slipped past the last period: nothing can form the scenario's
+    cluster kind, which is allowed in a slipped scenario (no cluster forms) and in the plan
+    file written from it."""
+    doc = scenario(
+        [rack("a")],
+        halls=[hall("h1", positions=2)],
+        periods=("P0", "P1"),
+        clusters=[{"name": "pod", "gpus": 16, "domain": "hall"}],
+        compute_counts="clustered",
+    )
+    sc = planner.Scenario.model_validate(doc)
+    plan = planner.solve(sc)
+    assert plan.objective == 40
+    hit = planner.stress(plan, {"rack_types[*].lead_periods": 2})
+    assert hit.plan.objective == 0 and hit.lost_pflops_periods == 40
+    path = tmp_path / "late.json"
+    hit.plan.to_json(path)
+    assert planner.Plan.from_json(path).verify() == []
+
+
+def test_cli_stress_and_hedge(tmp_path):
+    sc = power_case()
+    plan_file = tmp_path / "plan.json"
+    planner.solve(sc).to_json(plan_file)
+    result = invoke("stress", plan_file, "--slip", "rack_types[a].lead_periods=1",
+                    "--out", tmp_path / "late")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "Lost 20 PFLOPS-periods (33.3%)" in result.output
+    assert {"stress.csv", "plan.json"} <= {p.name for p in (tmp_path / "late").iterdir()}
+    config = tmp_path / "case.json"
+    config.write_text(sc.model_dump_json())
+    result = invoke("hedge", config, "--case", "0=0.5", "--case", "1=0.5", "--out",
+                    tmp_path / "hedge")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "Expected 50 PFLOPS-periods, worst case 40" in result.output
+    assert "plan-1-period-late.json" in {p.name for p in (tmp_path / "hedge").iterdir()}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["stress", "PLAN", "--slip", "retrofits[pw].lead_periods=1"], "--slip"),
+        (["stress", "PLAN", "--slip", "rack_types[a].lead_periods=soon"], "--slip"),
+        (["stress", "PLAN", "--slip", "rack_types[a].lead_periods=1", "--known", "P7"],
+         "not a period"),
+        (["hedge", "CONFIG", "--case", "0=0.5", "--case", "1=0.2"], "sum to 0.7"),
+        (["hedge", "CONFIG", "--case", "soon=1"], "--case"),
+    ],
+)  # fmt: skip
+def test_cli_risk_commands_refuse_bad_options_with_exit_2(tmp_path, args, message):
+    sc = power_case()
+    planner.solve(sc).to_json(tmp_path / "plan.json")
+    (tmp_path / "case.json").write_text(sc.model_dump_json())
+    swap = {"PLAN": tmp_path / "plan.json", "CONFIG": tmp_path / "case.json"}
+    result = invoke(*(swap.get(a, a) for a in args))
+    assert result.exit_code == 2, result.output
+    assert message in result.output

@@ -9,6 +9,7 @@ from . import (  # noqa: F401 - they register commands
     explaining,
     plotting,
     replanning,
+    risking,
     solving,
     sweeping,
 )

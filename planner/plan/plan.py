@@ -296,8 +296,8 @@ class Plan:
     @classmethod
     def _from_document(cls, doc, source=None) -> Plan:
         where = None if source is None or str(source).lstrip().startswith("{") else str(source)
-        try:
-            scenario = Scenario.model_validate(doc.scenario)
+        try:  # a stressed or hedged plan's scenario may have deliveries after the horizon
+            scenario = Scenario.model_validate(doc.scenario, context={"late": True})
         except ScenarioError as exc:
             problems = [type(p)(f"scenario.{p.path}", p.message, p.line) for p in exc.problems]
             raise PlanFileError(problems, where) from None

@@ -108,8 +108,10 @@ def _duplicates(items: list[tuple[int, dict]], prefix: tuple) -> Iterator[tuple]
             seen[name] = i
 
 
-def _cross_check(raw: dict) -> Iterator[tuple[tuple, str, Any]]:
-    """Problems that span fields: (loc, message, offending value) triples."""
+def _cross_check(raw: dict, late: bool = False) -> Iterator[tuple[tuple, str, Any]]:
+    """Problems that span fields: (loc, message, offending value) triples. ``late``: a
+    cluster kind no rack type can form within the horizon is not one (deliveries made late
+    on purpose, :func:`planner.slipped`)."""
     periods = raw.get("periods")
     n_periods = len(periods) if isinstance(periods, list) else None
     if isinstance(periods, list):
@@ -151,7 +153,7 @@ def _cross_check(raw: dict) -> Iterator[tuple[tuple, str, Any]]:
         )
     if raw.get("compute_counts") == "clustered" and not kinds:
         yield ("compute_counts",), "compute_counts clustered needs cluster kinds (clusters)", None
-    yield from _cluster_checks(raw, kinds, n_periods)
+    yield from _cluster_checks(raw, kinds, n_periods, late)
 
     for i, rack in racks:
         fraction = _as_number(rack.get("liquid_fraction", 0.0))
@@ -207,7 +209,9 @@ def _cross_check(raw: dict) -> Iterator[tuple[tuple, str, Any]]:
                     yield loc, f"{name!r} is listed twice", name
 
 
-def _cluster_checks(raw: dict, kinds: list, n_periods: int | None) -> Iterator[tuple]:
+def _cluster_checks(
+    raw: dict, kinds: list, n_periods: int | None, late: bool = False
+) -> Iterator[tuple]:
     """Cluster kinds: rack types that exist, targets of the right length, and a kind that
     some rack type can form somewhere within the horizon (else why not)."""
     racks = {
@@ -235,7 +239,7 @@ def _cluster_checks(raw: dict, kinds: list, n_periods: int | None) -> Iterator[t
                 f"has {len(targets)} entries but there are {n_periods} periods",
                 targets,
             )
-        reasons = _why_unformable(kind, racks, halls, sites, n_periods)
+        reasons = [] if late else _why_unformable(kind, racks, halls, sites, n_periods)
         if reasons:
             yield (
                 ("clusters", i),

@@ -343,8 +343,11 @@ class Scenario(_Model):
 
     @model_validator(mode="wrap")
     @classmethod
-    def _collect_every_problem(cls, data: Any, handler: Any) -> Scenario:
-        """Run field validation and the cross-reference checks, and report all problems."""
+    def _collect_every_problem(cls, data: Any, handler: Any, info: ValidationInfo) -> Scenario:
+        """Run field validation and the cross-reference checks, and report all problems.
+        With ``context={"late": True}`` (a scenario whose deliveries were made late from a
+        valid one), a cluster kind no rack type can form within the horizon is allowed: it
+        forms no cluster."""
         errors: list[InitErrorDetails] = []
         scenario = None
         try:
@@ -358,7 +361,9 @@ class Scenario(_Model):
                 InitErrorDetails(
                     type=PydanticCustomError("scenario", message), loc=loc, input=value
                 )
-                for loc, message, value in _cross_check(raw)
+                for loc, message, value in _cross_check(
+                    raw, late=bool((info.context or {}).get("late"))
+                )
                 if (tuple(loc), message) not in reported
             )
         if not errors and scenario is not None:  # the fleet as it stands, on sound fields

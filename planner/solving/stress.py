@@ -76,7 +76,7 @@ def slipped(sc: Scenario, slips: Mapping[str, int]) -> Scenario:
         doc["gpu_targets"] = None
         for kind in doc.get("clusters") or []:
             kind["targets"] = None
-    return Scenario.model_validate(doc)
+    return Scenario.model_validate(doc, context={"late": True})
 
 
 def hold_retrofits(m: RetrofitModel, plan: Plan, known: int | None = None) -> None:
