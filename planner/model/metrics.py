@@ -56,7 +56,7 @@ def _last(store: dict, T: int) -> dict:
     return {key[:-1]: var for key, var in store.items() if key[-1] == T}
 
 
-def _useful(m: RetrofitModel, var: pulp.LpVariable, demand: float, capacity: float) -> float:
+def _useful(var: pulp.LpVariable, demand: float, capacity: float) -> float:
     """Most units of a decision a plan could use: its upper bound, or for an option without
     one, enough units to serve ``demand`` (units beyond it never help a plan, so no optimum
     is cut off)."""
@@ -96,35 +96,41 @@ def _hall_growth(m: RetrofitModel, h: int) -> tuple[list, list]:
         var = m.n.get((h, r, T))
         if var is not None:
             growth.append((var, idx.installed_racks[h].get(r, 0)))
-            caps.append(_useful(m, var, 0.0, 0.0))
+            caps.append(_useful(var, 0.0, 0.0))
     for o in idx.hall_options[h]:
         var = m.u.get((h, o, T))
         if var is not None:
             opt = sc.retrofits[o]
             demand = most_gbps if opt.kind == "fabric" else most_kw
             growth.append((var, idx.installed_units[h].get(o, 0)))
-            caps.append(_useful(m, var, demand, opt.capacity))
+            caps.append(_useful(var, demand, opt.capacity))
     return growth, caps
+
+
+def _counted(m: RetrofitModel, tag: str, groups: dict, sense: str) -> MetricTerms:
+    """``sum_g y[g]`` over groups ``g -> (decisions with installed counts, caps)``, one
+    indicator each (:func:`_indicator`)."""
+    terms = MetricTerms()
+    for key, (growth, caps) in groups.items():
+        if growth:
+            y = _indicator(m, f"{tag}_{key}", growth, caps, sense)
+            terms.indicators.append((y, growth))
+    terms.value = expr((y, 1.0) for y, _ in terms.indicators)
+    return terms
 
 
 def halls_touched(m: RetrofitModel, sense: str) -> MetricTerms:
     """Halls touched: ``sum_h y[h]``, ``y[h] = 1`` when any ``n[h,r,T]`` or ``u[h,o,T]``
     exceeds what is installed (halls)."""
-    terms = MetricTerms()
-    for h in range(len(m.index.halls)):
-        growth, caps = _hall_growth(m, h)
-        if growth:
-            y = _indicator(m, f"touch_{h}", growth, caps, sense)
-            terms.indicators.append((y, growth))
-    terms.value = expr((y, 1.0) for y, _ in terms.indicators)
-    return terms
+    groups = {h: _hall_growth(m, h) for h in range(len(m.index.halls))}
+    return _counted(m, "touch", groups, sense)
 
 
 def sites_used(m: RetrofitModel, sense: str) -> MetricTerms:
     """Sites used: ``sum_s y[s]``, ``y[s] = 1`` when any rack or unit of its halls, or any
     ``w[s,o,T]``, exceeds what is installed (sites)."""
     sc, idx, T = m.scenario, m.index, m.scenario.n_periods - 1
-    terms = MetricTerms()
+    groups = {}
     for s, halls in idx.site_halls.items():
         growth, caps = [], []
         for h in halls:
@@ -138,12 +144,9 @@ def sites_used(m: RetrofitModel, sense: str) -> MetricTerms:
             var = m.w.get((s, o, T))
             if var is not None:
                 growth.append((var, idx.installed_site[s].get(o, 0)))
-                caps.append(_useful(m, var, 2 * site_kw, sc.retrofits[o].capacity))
-        if growth:
-            y = _indicator(m, f"site_{s}", growth, caps, sense)
-            terms.indicators.append((y, growth))
-    terms.value = expr((y, 1.0) for y, _ in terms.indicators)
-    return terms
+                caps.append(_useful(var, 2 * site_kw, sc.retrofits[o].capacity))
+        groups[s] = (growth, caps)
+    return _counted(m, "site", groups, sense)
 
 
 def liquid_share(m: RetrofitModel, sense: str) -> MetricTerms:
