@@ -99,6 +99,21 @@ def test_cpu_racks_retired_and_sites_used():
     assert plan_metrics(one_site)["cpu_racks_retired"] == 1 and one_site.objective == 20
 
 
+def test_an_option_without_max_units_is_not_capped_below_what_the_plan_needs():
+    """Ten 40 kW air racks above the hall's 30 kW air limit each need a 50 kW rear door
+    (no max_units); 3 doors are installed. Counting halls touched bounds such an option's
+    units by what the hall could use: ten doors for ten racks (not 10 x 40 / 50), above
+    what is installed, or the optimum would be cut off."""
+    doc = scenario([rack("a", power_kw=40)],
+                   halls=[hall("h1", positions=10, max_air_rack_kw=30,
+                               installed={"door": 3})],
+                   retrofits=[option("door", "rdhx", 50, 0.1 * M)])  # fmt: skip
+    sc = planner.Scenario.model_validate(doc)
+    plan = alternative(sc, "halls_touched", 0.0)
+    assert plan.objective == 100 and plan_metrics(plan)["halls_touched"] == 1
+    assert plan.retrofits["units"].max() == 10
+
+
 def test_table_has_the_optimum_and_every_alternative_checked():
     """Slack 0: every alternative's objective is the optimum's (the optimum is among the
     candidates), each verifies, and the table lists the optimum first. Solved in worker

@@ -56,13 +56,14 @@ def _last(store: dict, T: int) -> dict:
     return {key[:-1]: var for key, var in store.items() if key[-1] == T}
 
 
-def _useful(var: pulp.LpVariable, demand: float, capacity: float) -> float:
+def _useful(var: pulp.LpVariable, have: int, demand: float, capacity: float) -> float:
     """Most units of a decision a plan could use: its upper bound, or for an option without
-    one, enough units to serve ``demand`` (units beyond it never help a plan, so no optimum
-    is cut off)."""
+    one, what is installed and enough units more to serve ``demand`` alone (units beyond
+    that never help a plan: dropping them keeps it sound and its objective, so no optimum of
+    a metric is cut off)."""
     if var.upBound is not None:
         return var.upBound
-    return math.ceil(demand / capacity) + 1 if capacity > 0 else 1.0
+    return have + (math.ceil(demand / capacity) + 1 if capacity > 0 else 1)
 
 
 def _indicator(m: RetrofitModel, tag: str, growth: list, caps: list, sense: str):
@@ -94,16 +95,21 @@ def _hall_growth(m: RetrofitModel, h: int) -> tuple[list, list]:
     growth, caps = [], []
     for r in idx.racks[h]:
         var = m.n.get((h, r, T))
-        if var is not None:
-            growth.append((var, idx.installed_racks[h].get(r, 0)))
-            caps.append(_useful(var, 0.0, 0.0))
+        if var is not None:  # racks are bounded by positions
+            have = idx.installed_racks[h].get(r, 0)
+            growth.append((var, have))
+            caps.append(_useful(var, have, 0.0, 0.0))
     for o in idx.hall_options[h]:
         var = m.u.get((h, o, T))
         if var is not None:
-            opt = sc.retrofits[o]
-            demand = most_gbps if opt.kind == "fabric" else most_kw
-            growth.append((var, idx.installed_units[h].get(o, 0)))
-            caps.append(_useful(var, demand, opt.capacity))
+            opt, have = sc.retrofits[o], idx.installed_units[h].get(o, 0)
+            # demand in the option's unit: Gbps, racks behind doors, else kW
+            demand, capacity = {
+                "fabric": (most_gbps, opt.capacity),
+                "rdhx": (hall.positions, 1.0),
+            }.get(opt.kind, (most_kw, opt.capacity))
+            growth.append((var, have))
+            caps.append(_useful(var, have, demand, capacity))
     return growth, caps
 
 
@@ -137,14 +143,17 @@ def sites_used(m: RetrofitModel, sense: str) -> MetricTerms:
             g, c = _hall_growth(m, h)
             growth += g
             caps += c
-        site_kw = sum(h.positions for h in sc.sites[s].halls) * max(
-            [r.power_kw for r in sc.rack_types] + [1.0]
-        )
+        site = sc.sites[s]
+        most_kw = max([r.power_kw for r in sc.rack_types] + [
+            h.cpu_racks.power_kw for h in site.halls if h.cpu_racks])  # fmt: skip
+        overhead = 1 + max(site.air_overhead, site.liquid_overhead, 0.0)
+        site_kw = sum(h.positions for h in site.halls) * most_kw * overhead
         for o in idx.site_options:
             var = m.w.get((s, o, T))
             if var is not None:
-                growth.append((var, idx.installed_site[s].get(o, 0)))
-                caps.append(_useful(var, 2 * site_kw, sc.retrofits[o].capacity))
+                have = idx.installed_site[s].get(o, 0)
+                growth.append((var, have))
+                caps.append(_useful(var, have, site_kw, sc.retrofits[o].capacity))
         groups[s] = (growth, caps)
     return _counted(m, "site", groups, sense)
 
