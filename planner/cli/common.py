@@ -67,6 +67,13 @@ class PlotKind(StrEnum):
 
 SolverOption = Annotated[Solver, typer.Option(help="MILP solver.")]
 
+
+class Method(StrEnum):
+    auto = "auto"
+    milp = "milp"
+    search = "search"
+
+
 TimeLimitPerSolve = Annotated[
     float | None,
     typer.Option(
@@ -214,13 +221,16 @@ def _flag_broken(plan: Plan, what: str) -> bool:
     return bool(problems)
 
 
-def _solved(source, scenario, solver: str, time_limit, gap, msg: bool = False) -> Plan:
+def _solved(
+    source, scenario, solver: str, time_limit, gap, msg: bool = False, method: str = "auto"
+) -> Plan:
     """Solve with a spinner; exit 3 (with the diagnosis) when infeasible, 1 without a plan."""
     try:
         with err.status(f"Solving {scenario.name} with {solver}...", spinner="dots"):
             plan = solve_scenario(
-                scenario, solver=solver, time_limit_s=time_limit, mip_gap=gap, msg=msg
-            )
+                scenario, solver=solver, time_limit_s=time_limit, mip_gap=gap, msg=msg,
+                method=method,
+            )  # fmt: skip
     except SolverUnavailable as exc:
         _fail(f"{exc}")
         raise typer.Exit(EXIT_NO_PLAN) from None

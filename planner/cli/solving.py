@@ -17,14 +17,17 @@ from ..plan.files import Staging, write_text
 from ..plan.numbers import plural
 from ..scenario import json_schema, reference_markdown
 from .common import (
+    EXIT_INVALID,
     Config,
     GapOption,
+    Method,
     Sets,
     Solver,
     SolverOption,
     Sweeps,
     TimeLimit,
     _agg,
+    _fail,
     _flag_broken,
     _load,
     _money,
@@ -78,6 +81,14 @@ def solve(
     time_limit: TimeLimit = None,
     gap: GapOption = 1e-4,
     log: Annotated[bool, typer.Option("--log", help="Show the solver's log.")] = False,
+    method: Annotated[
+        Method,
+        typer.Option(
+            help="'milp': one solver run on the whole model; 'search': a neighbourhood "
+            "search from the best start (HiGHS; large models); 'auto': the search for "
+            "models of 5,000+ whole-number decisions under --time-limit, else the MILP."
+        ),
+    ] = Method.auto,
     sets: Sets = None,
     no_baseline: Annotated[
         bool,
@@ -97,10 +108,15 @@ def solve(
     ] = Sweeps.auto,
 ) -> None:
     """Solve a scenario: print a summary and write the plan, its tables and its plots."""
+    if method == Method.search and solver != Solver.highs:
+        _fail("--method search runs on HiGHS: use --solver highs")
+        raise typer.Exit(EXIT_INVALID)
     scenario = _with_sets(config, _load(config), sets)
     directory = out_dir if out_dir is not None else Path("out") / config.stem
     with Staging(directory) as staged:  # checked and locked before the solve
-        plan = _solve_and_report(config, scenario, solver, time_limit, gap, log, no_baseline)
+        plan = _solve_and_report(
+            config, scenario, solver, time_limit, gap, log, no_baseline, method.value
+        )
         tables = plan.stage(staged)
         figures = [] if no_plots else _stage_plots(plan, staged, sweeps.value, time_limit, gap)
     names = ", ".join(p.name for p in tables)
@@ -110,9 +126,11 @@ def solve(
         out.print(f"Wrote {len(figures)} plots to {directory}/ ({names})", highlight=False)
 
 
-def _solve_and_report(config, scenario, solver, time_limit, gap, log, no_baseline) -> Plan:
+def _solve_and_report(
+    config, scenario, solver, time_limit, gap, log, no_baseline, method="auto"
+) -> Plan:
     """Solve, print the summary, the baseline line and what binds; flag broken rules."""
-    plan = _solved(config, scenario, solver.value, time_limit, gap, msg=log)
+    plan = _solved(config, scenario, solver.value, time_limit, gap, msg=log, method=method)
     out.print(summary_table(plan))
     out.print(plan.headline(), highlight=False)
     if plan.status == "feasible":

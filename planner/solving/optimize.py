@@ -12,15 +12,25 @@ from ..model import RetrofitModel, build, total_spend
 from ..plan import Plan
 from ..scenario import Scenario, load_scenario, revalidate
 from .diagnose import diagnose
+from .highs import threads
 from .options import Deadline, SolveOptions
 from .prune import prune_spend
 from .readback import plan_of, values_of
+from .search import neighbourhood_search
 from .solvers import SolveResult, run
-from .starts import better, gap_to_bound, greedy_start, neighbourhood_start, objective_at
+from .starts import (
+    NEIGHBOURHOOD_MIN_INTEGERS,
+    better,
+    gap_to_bound,
+    greedy_start,
+    neighbourhood_start,
+    objective_at,
+)
 
 TIE_BREAK_GAP_SHARE = 0.01  # the spend tie-break is solved to this share of mip_gap
 TIE_BREAK_TIME_SHARE = 0.05  # and keeps this share of a time limit left after the starts
 GREEDY_TIME_SHARE = 0.5  # the rule-of-thumb start may use at most this share of a time limit
+SEARCH_MIN_INTEGERS = 5000  # method "auto" searches models with this many whole numbers
 
 
 def as_scenario(scenario: Scenario | str | Path) -> Scenario:
@@ -174,6 +184,8 @@ def _first_solve(m: RetrofitModel, opts: SolveOptions, clock: Deadline) -> Solve
     if close and gap_to_bound(m, objective_at(m, start_at), bound) <= mip_gap:
         return _taken(m, start_at, bound)
     left = _share(remaining(), m.scenario)
+    if start_at is not None and _searching(m, opts):
+        return _searched(m, start_at, bound, opts, left)
     first = (
         run(m.prob, opts.replace(time_limit_s=left), start=start_at)
         if left is None or left > 0
@@ -189,6 +201,33 @@ def _first_solve(m: RetrofitModel, opts: SolveOptions, clock: Deadline) -> Solve
             if lp_gap <= mip_gap:
                 first.status = "optimal"
     return first
+
+
+def _searching(m: RetrofitModel, opts: SolveOptions) -> bool:
+    """Whether the neighbourhood search runs: asked for (on a model large enough to need
+    one), or ``auto`` with a time limit on a model of SEARCH_MIN_INTEGERS or more."""
+    if opts.solver != "highs" or opts.method == "milp":
+        return False
+    integers = sum(1 for v in m.prob.variables() if v.cat == pulp.LpInteger)
+    if opts.method == "search":
+        return integers >= NEIGHBOURHOOD_MIN_INTEGERS
+    return opts.time_limit_s is not None and integers >= SEARCH_MIN_INTEGERS
+
+
+def _searched(m, start: dict, bound: float | None, opts: SolveOptions, seconds) -> SolveResult:
+    """The neighbourhood search from ``start`` for ``seconds`` (None: until it stalls), its
+    plan set on the model; its gap is to the LP relaxation's bound, the best the planner
+    holds (unknown without one)."""
+    deadline = None if seconds is None else time.perf_counter() + seconds
+    values, log = neighbourhood_search(m, start, deadline, opts.mip_gap, opts.threads or threads())
+    for var in m.prob.variables():
+        var.varValue = values.get(var.name, 0.0)
+    objective = objective_at(m, values)
+    gap = None if bound is None else gap_to_bound(m, objective, bound)
+    proven = gap is not None and gap <= opts.mip_gap
+    said = "gap to the LP relaxation's bound" if bound is not None else "no bound: gap unknown"
+    return SolveResult("optimal" if proven else "feasible", objective, gap, 0.0,
+                       f"{log.text()}; {said}", bound=bound)  # fmt: skip
 
 
 def _joined(first: str, then: str) -> str:

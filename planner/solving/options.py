@@ -19,6 +19,8 @@ from typing import Any
 
 #: the solvers the planner can use
 SOLVERS = ("highs", "cbc")
+#: how a scenario's MILP is searched (see planner.solving.search)
+METHODS = ("auto", "milp", "search")
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,11 @@ class SolveOptions:
         Solver threads; None: ``PLANNER_THREADS`` where set, else the cores (at most 4).
     msg : bool
         Show the solver's log.
+    method : str
+        ``"milp"``: one HiGHS (or CBC) run on the whole model from the best start;
+        ``"search"``: a neighbourhood search from it (:mod:`planner.solving.search`; HiGHS
+        only; a model too small to need one is solved as ``"milp"``); ``"auto"`` (default):
+        the search for large models under a time limit, else the MILP.
     """
 
     solver: str = "highs"
@@ -45,6 +52,7 @@ class SolveOptions:
     mip_gap: float = 1e-4
     threads: int | None = None
     msg: bool = False
+    method: str = "auto"
 
     def __post_init__(self) -> None:
         if not isinstance(self.solver, str) or self.solver.lower() not in SOLVERS:
@@ -59,6 +67,10 @@ class SolveOptions:
             raise ValueError(
                 f"mip_gap must be a relative gap between 0 and 1, not {self.mip_gap!r}"
             )
+        if self.method not in METHODS:
+            raise ValueError(f"unknown method {self.method!r}: choose one of {', '.join(METHODS)}")
+        if self.method == "search" and self.solver != "highs":
+            raise ValueError("the neighbourhood search runs on HiGHS: use solver='highs'")
         threads = self.threads
         whole = isinstance(threads, int) and not isinstance(threads, bool)
         if threads is not None and (not whole or threads < 1):
