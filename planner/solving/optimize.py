@@ -20,6 +20,7 @@ from .search import neighbourhood_search
 from .solvers import SolveResult, run
 from .starts import (
     NEIGHBOURHOOD_MIN_INTEGERS,
+    NEIGHBOURHOOD_TIME_SHARE,
     better,
     gap_to_bound,
     greedy_start,
@@ -31,6 +32,9 @@ TIE_BREAK_GAP_SHARE = 0.01  # the spend tie-break is solved to this share of mip
 TIE_BREAK_TIME_SHARE = 0.05  # and keeps this share of a time limit left after the starts
 GREEDY_TIME_SHARE = 0.5  # the rule-of-thumb start may use at most this share of a time limit
 SEARCH_MIN_INTEGERS = 5000  # method "auto" searches models with this many whole numbers
+# the LP-guided start's share of the time left before a search (its neighbourhood MILP
+# needs about 12 s at 100 halls; 0.3 of the time left was not always enough)
+SEARCH_START_SHARE = 0.5
 
 
 def as_scenario(scenario: Scenario | str | Path) -> Scenario:
@@ -177,14 +181,16 @@ def _first_solve(m: RetrofitModel, opts: SolveOptions, clock: Deadline) -> Solve
     start_at = greedy_start(m, deadline=clock.after(GREEDY_TIME_SHARE))
     bound = None
     mip_gap = opts.mip_gap
+    searching = _searching(m, opts)
     if opts.solver == "highs" and not clock.expired():
-        near, bound = neighbourhood_start(m, opts.replace(time_limit_s=clock.limit()))
+        share = SEARCH_START_SHARE if searching else NEIGHBOURHOOD_TIME_SHARE
+        near, bound = neighbourhood_start(m, opts.replace(time_limit_s=clock.limit()), share)
         start_at = better(m, near, start_at)
     close = bound is not None and start_at is not None
     if close and gap_to_bound(m, objective_at(m, start_at), bound) <= mip_gap:
         return _taken(m, start_at, bound)
     left = _share(remaining(), m.scenario)
-    if start_at is not None and _searching(m, opts):
+    if start_at is not None and searching:
         return _searched(m, start_at, bound, opts, left)
     first = (
         run(m.prob, opts.replace(time_limit_s=left), start=start_at)

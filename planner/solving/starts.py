@@ -110,7 +110,7 @@ def gap_to_bound(m: RetrofitModel, objective: float, bound: float) -> float:
 
 
 def neighbourhood_start(
-    m: RetrofitModel, options: SolveOptions
+    m: RetrofitModel, options: SolveOptions, share: float = NEIGHBOURHOOD_TIME_SHARE
 ) -> tuple[dict[str, float] | None, float | None]:
     """An LP-guided start for a large model, and the LP bound: ``(values, bound)``.
 
@@ -118,7 +118,7 @@ def neighbourhood_start(
        optimum ``bound`` bounds the MILP's optimum (from above for ``max_compute``, below
        for ``min_cost``).
     2. Solve the MILP with every whole-number decision ``v <= ceil(v_LP)`` (a RENS-style
-       neighbourhood), within ``NEIGHBOURHOOD_TIME_SHARE`` of the time left (without a
+       neighbourhood), within ``share`` (NEIGHBOURHOOD_TIME_SHARE) of the time left (without a
        limit: ten seconds plus twice the relaxation's time), then restore the bounds.
 
     Either part may come back ``None`` (small models are skipped: ``(None, None)``). The
@@ -137,7 +137,7 @@ def neighbourhood_start(
     if time_limit_s is None:
         limit = 10.0 + 2 * used
     else:
-        limit = NEIGHBOURHOOD_TIME_SHARE * (time_limit_s - used)
+        limit = share * (time_limit_s - used)
         if limit <= 0:
             return None, bound
     saved = [(var, var.upBound) for var in integers]
