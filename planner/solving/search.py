@@ -105,7 +105,6 @@ class Search:
         self, m: RetrofitModel, values: dict[str, float], seed: int = 0, target: float = TARGET_FREE
     ):
         self.mat = matrix(m.prob)
-        self.arrays = self.mat.arrays()
         self.parts = parts_of(m, self.mat)
         self.x = np.array([float(values.get(v.name) or 0.0) for v in self.mat.variables])
         self.x[self.mat.integer] = np.round(self.x[self.mat.integer])
