@@ -149,6 +149,27 @@ def test_replanning_random_scenarios_keeps_their_optimum(data):
     assert joined.total_spend_usd == pytest.approx(plan.total_spend_usd, rel=1e-9, abs=1e-3)
 
 
+def test_a_cluster_standing_when_the_replan_starts_is_kept():
+    """Two 8-GPU racks of r0 form a 16-GPU cluster in P1. Every rack counts, so the re-plan
+    from P2 has no reason to form it again; clusters are never broken up, so the joined
+    plan keeps it (its racks are still free), and it verifies. Found by the random test
+    above."""
+    doc = scenario(
+        [rack("r0", gpus=8), rack("r1", gpus=8)],
+        halls=[hall("h00", positions=2)],
+        periods=("P1", "P2"),
+        clusters=[{"name": "cl0", "gpus": 16, "domain": "hall", "targets": [1, 1]}],
+    )
+    sc = planner.Scenario.model_validate(doc)
+    plan = planner.solve(sc, mip_gap=0)
+    assert list(plan.clusters["count"]) == [1, 1]
+    late = planner.what_if(planner.scenario_at(plan, "P2"), {"clusters[cl0].targets": [0]})
+    joined = planner.replan(plan, "P2", scenario=late, mip_gap=0)
+    assert joined.verify() == []
+    assert list(joined.clusters["period"]) == ["P1", "P2"]
+    assert list(joined.clusters["count"]) == [1, 1] and joined.objective == plan.objective
+
+
 def test_cli_replan_writes_the_joined_plan_and_shows_what_changed(tmp_path, monkeypatch):
     config = tmp_path / "s.json"
     doc = scenario(

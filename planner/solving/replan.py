@@ -151,7 +151,9 @@ def join(plan: Plan, new: Plan, t: int) -> Plan:
     later["cpu_racks_retired"] = [
         counts.get((row.site, row.hall), 0) - row.cpu_racks_left for row in later.itertuples()
     ]
-    clusters = plan.clusters[plan.clusters["period"].isin(set(sc.periods[:t]))]
+    clusters = _clusters_within(
+        plan.clusters[plan.clusters["period"].isin(set(sc.periods[:t]))], racks
+    )
     first, last = sc.periods[0], sc.periods[t - 1]
     span = first if t == 1 else f"{first}-{last}"
     return Plan.from_tables(
@@ -160,13 +162,53 @@ def join(plan: Plan, new: Plan, t: int) -> Plan:
         _concat(retrofits, new.retrofits),
         _concat(halls, later),
         status=new.status,
-        clusters=_concat(_clusters_within(clusters, racks), new.clusters),
+        clusters=_concat(clusters, _carried(clusters[clusters["period"] == last], new)),
         gap=new.gap,
         solver=new.solver,
         message=f"{span} as planned, re-planned from {sc.periods[t]}: {new.message}",
         build_seconds=new.build_seconds,
         solve_seconds=new.solve_seconds,
     )
+
+
+def _carried(standing: pd.DataFrame, new: Plan) -> pd.DataFrame:
+    """The re-plan's clusters, with those standing at the end of the past kept where the
+    re-plan formed fewer of them (clusters are never broken up, and a re-plan that counts
+    every rack has no reason to form them again) and their racks are free in every period:
+    racks of the type in the hall (and the site) not in another cluster."""
+    table = new.clusters.copy()
+    if not len(standing):
+        return table
+    keys = ["kind", "domain", "site", "hall", "rack_type"]
+    stock = new.racks.groupby(["site", "hall", "rack_type", "period"])["count"].sum().to_dict()
+    for (site, _hall, rack_type, period), n in list(stock.items()):
+        stock[site, "", rack_type, period] = stock.get((site, "", rack_type, period), 0) + n
+    rows = []
+    for row in standing.itertuples(index=False):
+        size, gpus = row.racks // row.count, row.gpus // row.count
+        for period in new.scenario.periods:
+            here = table[(table["period"] == period)]
+            mine = here[(here[keys] == [getattr(row, k) for k in keys]).all(axis=1)]
+            short = row.count - int(mine["count"].sum())
+            if short <= 0:
+                continue
+            places = [(row.site, row.hall, row.rack_type, period)] if row.hall else []
+            places.append((row.site, "", row.rack_type, period))
+            used = {
+                place: int(here[(here["site"] == place[0]) & (here["rack_type"] == row.rack_type)
+                                & ((here["hall"] == place[1]) | (place[1] == ""))]["racks"].sum())
+                for place in places
+            }  # fmt: skip
+            if all(stock.get(p, 0) - used[p] >= short * size for p in places):
+                rows.append((row.kind, row.domain, row.site, row.hall, row.rack_type, period,
+                             short, short * size, short * gpus))  # fmt: skip
+    if rows:
+        extra = pd.DataFrame(rows, columns=table.columns)
+        table = _concat(table, extra)
+        table = table.groupby(keys + ["period"], as_index=False, sort=False)[
+            ["count", "racks", "gpus"]
+        ].sum()[list(new.clusters.columns)]
+    return table.astype({"count": int, "racks": int, "gpus": int})
 
 
 def _caps(sc: Scenario, start: Scenario) -> tuple[dict, dict, dict]:
