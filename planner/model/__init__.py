@@ -6,7 +6,7 @@
 """
 
 from .build import build, total_spend
-from .core import MONEY, Gift, Index, Limit, RetrofitModel, expr, rack_gbps
+from .core import MONEY, Gift, Index, Limit, RetrofitModel, expr, rack_gbps, value_at
 from .rules import RULES, spend_terms
 
 __all__ = [
@@ -21,4 +21,5 @@ __all__ = [
     "rack_gbps",
     "spend_terms",
     "total_spend",
+    "value_at",
 ]

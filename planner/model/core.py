@@ -43,6 +43,11 @@ def expr(terms: Terms, constant: float = 0.0) -> pulp.LpAffineExpression:
     return pulp.LpAffineExpression(coefs, constant=constant)
 
 
+def value_at(e: pulp.LpAffineExpression, values: dict[str, float]) -> float:
+    """An expression's value at a solution ``{variable name: value}`` (missing: 0)."""
+    return e.constant + sum(c * (values.get(v.name) or 0.0) for v, c in e.items())
+
+
 @dataclass
 class Index:
     """Static structure of a scenario: halls, which racks and options each may use."""

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import pulp
 
 from .build import total_spend
-from .core import MONEY, RetrofitModel, expr, rack_gbps
+from .core import MONEY, RetrofitModel, expr, rack_gbps, value_at
 
 
 @dataclass
@@ -34,13 +34,10 @@ class MetricTerms:
     def at(self, values: dict[str, float]) -> float:
         """The metric's value at a solution (``{variable name: value}``)."""
 
-        def of(e: pulp.LpAffineExpression) -> float:
-            return e.constant + sum(c * (values.get(v.name) or 0.0) for v, c in e.items())
-
         if self.value is not None:
-            return of(self.value) * self.scale
-        den = of(self.denominator)
-        return of(self.numerator) / den if den > 1e-9 else 0.0
+            return value_at(self.value, values) * self.scale
+        den = value_at(self.denominator, values)
+        return value_at(self.numerator, values) / den if den > 1e-9 else 0.0
 
     def fill(self, values: dict[str, float]) -> dict[str, float]:
         """``values`` with each indicator set from its variables (for a MIP start)."""

@@ -25,7 +25,7 @@ import time
 
 import pulp
 
-from ..model import MONEY, RetrofitModel, build, total_spend
+from ..model import MONEY, RetrofitModel, build, total_spend, value_at
 from ..model.metrics import BUILDERS, MetricTerms
 from ..plan import Plan
 from ..plan.metrics import METRICS
@@ -152,18 +152,14 @@ def _hold(m: RetrofitModel, terms: MetricTerms, sense: str, values: dict) -> Non
     max, <= 0 for min) to within ``RATIO_TOLERANCE`` of the GPUs counted."""
     if terms.value is None:
         e = terms.numerator - terms.at(values) * terms.denominator
-        at, tol = 0.0, RATIO_TOLERANCE * max(1.0, _at(terms.denominator, values))
+        at, tol = 0.0, RATIO_TOLERANCE * max(1.0, value_at(terms.denominator, values))
     else:
-        e, at = terms.value, _at(terms.value, values)
+        e, at = terms.value, value_at(terms.value, values)
         tol = max(0.5 if terms.scale == 1.0 else 1.0 / terms.scale, 1e-9 * abs(at))
     if sense == "min":
         m.add(list(e.items()), pulp.LpConstraintLE, at + tol - e.constant, "hold_metric")
     else:
         m.add(list(e.items()), pulp.LpConstraintGE, at - tol - e.constant, "hold_metric")
-
-
-def _at(e: pulp.LpAffineExpression, values: dict) -> float:
-    return e.constant + sum(c * (values.get(v.name) or 0.0) for v, c in e.items())
 
 
 def _ratio(m, terms: MetricTerms, sense: str, values, options, clock, notes):
@@ -183,7 +179,7 @@ def _ratio(m, terms: MetricTerms, sense: str, values, options, clock, notes):
             return values, result
         found = values_of(m)
         gain = result.objective if maximise else -result.objective
-        if gain <= RATIO_TOLERANCE * max(1.0, _at(terms.denominator, found)):
+        if gain <= RATIO_TOLERANCE * max(1.0, value_at(terms.denominator, found)):
             break  # no plan has a better share than lambda
         values = found
         if result.status != "optimal":

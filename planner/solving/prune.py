@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from ..model import MONEY, RetrofitModel, total_spend
+from ..model import MONEY, RetrofitModel, total_spend, value_at
 from .solvers import FEASIBILITY_REL, matrix
 
 
@@ -115,5 +115,4 @@ def _as_values(mat, x) -> dict[str, float]:
 
 def spend_at(m: RetrofitModel, values: dict[str, float]) -> float:
     """Total spend (USD) of a solution of the model."""
-    spend = total_spend(m)
-    return MONEY * (sum(c * (values.get(v.name) or 0.0) for v, c in spend.items()) + spend.constant)
+    return MONEY * value_at(total_spend(m), values)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..model import MONEY, RetrofitModel
+from ..model import MONEY, RetrofitModel, total_spend, value_at
 from ..plan import Plan
 from ..plan import accounting as acc
 
@@ -89,15 +89,8 @@ def plan_of(m: RetrofitModel, values: dict, status, gap, message, seconds, **met
         **meta,
     )
     # the model's own account of its objective and spend, checked by Plan.verify()
-    spend = (
-        sum(
-            price * (values.get(var.name) or 0.0)
-            for t in m.periods
-            for var, price in m.spend[t].items()
-        )
-        + sum(m.spend[t].constant for t in m.periods)
-    ) * MONEY
-    compute = sum(coef * (values.get(var.name) or 0.0) for var, coef in m.compute.items())
+    spend = value_at(total_spend(m), values) * MONEY
+    compute = value_at(m.compute, values)
     plan.total_spend_usd = float(spend)
     plan.objective = float(compute if sc.objective == "max_compute" else spend)
     return plan

@@ -18,7 +18,7 @@ import time
 
 import pulp
 
-from ..model import RetrofitModel, total_spend
+from ..model import RetrofitModel, total_spend, value_at
 from ..plan import Plan
 from .options import SolveOptions
 from .solvers import SolveResult, run
@@ -89,9 +89,7 @@ def start_values(m: RetrofitModel, plan: Plan) -> dict[str, float]:
 def objective_at(m: RetrofitModel, values: dict[str, float]) -> float:
     """The scenario's objective (PFLOPS-periods, or model money for ``min_cost``) at
     ``values``."""
-    expression = m.compute if m.scenario.objective == "max_compute" else total_spend(m)
-    at = sum(coef * values.get(var.name, 0.0) for var, coef in expression.items())
-    return at + expression.constant
+    return value_at(m.compute if m.scenario.objective == "max_compute" else total_spend(m), values)
 
 
 def better(m: RetrofitModel, a: dict | None, b: dict | None) -> dict | None:
