@@ -27,6 +27,7 @@ from .optimize import least_spend
 from .options import Deadline, SolveOptions
 from .readback import plan_of, values_of
 from .solvers import run
+from .starts import start_values
 
 _SLIP = re.compile(r"^rack_types\[(?P<name>[^\]]+)\]\.lead_periods$")
 
@@ -87,31 +88,16 @@ def hold_retrofits(m: RetrofitModel, plan: Plan, known: int | None = None) -> No
     by period ``k - 1 + lead`` of their option, are held from the period the plan has them
     as lower bounds; anything more is re-planned."""
     sc = m.scenario
-    have = _plan_units(m, plan)
+    have = start_values(m, plan)  # the plan's decisions, by the model's variable names
     for store in (m.u, m.w):
         for (where, o, t), var in store.items():
-            units = have.get((store is m.u, where, o, t), var.lowBound or 0)
             if known is None:
-                var.lowBound = var.upBound = units
+                var.lowBound = var.upBound = have.get(var.name, var.lowBound or 0)
                 continue
             ordered = min(t, known - 1 + sc.retrofits[o].lead_periods)
-            if ordered >= 0:
-                held = have.get((store is m.u, where, o, ordered), var.lowBound or 0)
-                var.lowBound = max(var.lowBound or 0, held)
-
-
-def _plan_units(m: RetrofitModel, plan: Plan) -> dict:
-    """``{(hall scope, hall or site index, option index, period index): units}`` of a plan."""
-    sc, idx = m.scenario, m.index
-    hall_of = {(site.name, hall.name): h for h, (_, site, hall) in enumerate(idx.halls)}
-    site_of = {site.name: s for s, site in enumerate(sc.sites)}
-    option_of = {opt.name: o for o, opt in enumerate(sc.retrofits)}
-    period_of = {p: t for t, p in enumerate(sc.periods)}
-    units = {}
-    for row in plan.retrofits.itertuples(index=False):
-        where = hall_of[row.site, row.hall] if row.hall else site_of[row.site]
-        units[bool(row.hall), where, option_of[row.option], period_of[row.period]] = row.units
-    return units
+            before = store.get((where, o, ordered))  # none before the lead: only what is installed
+            if ordered >= 0 and before is not None:
+                var.lowBound = max(var.lowBound or 0, have.get(before.name, 0))
 
 
 @dataclass
