@@ -226,14 +226,12 @@ def _searched(m, start: dict, bound: float | None, opts: SolveOptions, seconds) 
     holds (unknown without one)."""
     deadline = None if seconds is None else time.perf_counter() + seconds
     values, log = neighbourhood_search(m, start, deadline, opts.mip_gap, opts.threads or threads())
-    for var in m.prob.variables():
-        var.varValue = values.get(var.name, 0.0)
-    objective = objective_at(m, values)
-    gap = None if bound is None else gap_to_bound(m, objective, bound)
-    proven = gap is not None and gap <= opts.mip_gap
     said = "gap to the LP relaxation's bound" if bound is not None else "no bound: gap unknown"
-    return SolveResult("optimal" if proven else "feasible", objective, gap, 0.0,
-                       f"{log.text()}; {said}", bound=bound)  # fmt: skip
+    result = _taken(m, values, bound, f"{log.text()}; {said}")
+    result.bound = bound
+    if result.gap is not None and result.gap <= opts.mip_gap:
+        result.status = "optimal"
+    return result
 
 
 def _joined(first: str, then: str) -> str:
