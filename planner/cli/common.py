@@ -272,6 +272,28 @@ def _numbers(text: str | None, what: str) -> list[float] | None:
         raise typer.Exit(EXIT_INVALID) from None
 
 
+PlanFile = Annotated[
+    Path,
+    typer.Argument(help="A plan.json written by 'planner solve'.", metavar="PLAN",
+                   show_default=False),
+]  # fmt: skip
+
+
+def _solved_plan(path: Path, what: str, periods: dict[str, str | None]) -> Plan:
+    """A plan file with a plan in it (:func:`_read_plan`), and each ``{option: period}``
+    given one of its periods; exit 2 naming the problem (``what``: what the plan is for)."""
+    plan = _read_plan(path)
+    for option, period in periods.items():
+        if period is not None and period not in plan.scenario.periods:
+            _fail(f"{option} {period}: not a period of the plan",
+                  f"its periods are {', '.join(plan.scenario.periods)}")  # fmt: skip
+            raise typer.Exit(EXIT_INVALID)
+    if not plan.has_plan:
+        _fail(f"{path}: a {plan.status} plan has nothing {what}")
+        raise typer.Exit(EXIT_INVALID)
+    return plan
+
+
 def _read_plan(path: Path) -> Plan:
     """A plan file read back (exit 2 naming the problem of a broken one), re-checked rule
     by rule: a plan that breaks a rule (say, edited by hand) is flagged, not shown as if

@@ -12,15 +12,14 @@ from ..insight import compare as comparison
 from ..plan.files import Staging
 from ..solving.replan import join, scenario_at
 from .common import (
-    EXIT_INVALID,
     GapOption,
+    PlanFile,
     Sets,
     Solver,
     SolverOption,
     TimeLimit,
-    _fail,
-    _read_plan,
     _solved,
+    _solved_plan,
     _with_sets,
     app,
     guarded,
@@ -32,12 +31,7 @@ from .solving import summary_table
 @app.command()
 @guarded
 def replan(
-    plan_file: Annotated[
-        Path,
-        typer.Argument(
-            help="A plan.json written by 'planner solve'.", metavar="PLAN", show_default=False
-        ),
-    ],
+    plan_file: PlanFile,
     from_period: Annotated[
         str,
         typer.Option(
@@ -67,18 +61,8 @@ def replan(
     delivered: 'sites[s1].halls[h1].gpu_racks={h100-air: 40}'), solved for the rest of the
     horizon. Prints the joined plan (past periods as planned, then the re-plan), what changed
     against the original, and writes the joined plan."""
-    plan = _read_plan(plan_file)
-    periods = plan.scenario.periods
-    if from_period not in periods:
-        _fail(
-            f"--from {from_period}: not a period of the plan",
-            f"its periods are {', '.join(periods)}",
-        )
-        raise typer.Exit(EXIT_INVALID)
-    if not plan.has_plan:
-        _fail(f"{plan_file}: a {plan.status} plan has nothing standing to re-plan from")
-        raise typer.Exit(EXIT_INVALID)
-    t = periods.index(from_period)
+    plan = _solved_plan(plan_file, "standing to re-plan from", {"--from": from_period})
+    t = plan.scenario.periods.index(from_period)
     scenario = _with_sets(f"{plan_file} from {from_period}", scenario_at(plan, from_period), sets)
     folder = plan_file.resolve().parent  # the plan's folder may be "." or "/"
     default = folder.parent / f"{folder.name or 'plan'}-from-{from_period}"

@@ -18,6 +18,7 @@ from .common import (
     EXIT_NO_PLAN,
     Config,
     GapOption,
+    PlanFile,
     Sets,
     Solver,
     SolverOption,
@@ -26,7 +27,7 @@ from .common import (
     _invalid,
     _load,
     _money,
-    _read_plan,
+    _solved_plan,
     _with_sets,
     app,
     guarded,
@@ -58,12 +59,7 @@ def _pairs(values: list[str], what: str, number) -> dict:
 @app.command()
 @guarded
 def stress(
-    plan_file: Annotated[
-        Path,
-        typer.Argument(
-            help="A plan.json written by 'planner solve'.", metavar="PLAN", show_default=False
-        ),
-    ],  # fmt: skip
+    plan_file: PlanFile,
     slip: Annotated[
         list[str],
         typer.Option(
@@ -94,14 +90,7 @@ def stress(
     from ..solving.stress import slipped
     from ..solving.stress import stress as run_stress
 
-    plan = _read_plan(plan_file)
-    if not plan.has_plan:
-        _fail(f"{plan_file}: a {plan.status} plan has nothing to stress")
-        raise typer.Exit(EXIT_INVALID)
-    if known is not None and known not in plan.scenario.periods:
-        _fail(f"--known {known}: not a period of the plan",
-              f"its periods are {', '.join(plan.scenario.periods)}")  # fmt: skip
-        raise typer.Exit(EXIT_INVALID)
+    plan = _solved_plan(plan_file, "to stress", {"--known": known})
     slips = _pairs(slip, "--slip", int)
     try:
         slipped(plan.scenario, slips)
