@@ -39,7 +39,7 @@ def small_fleet(**top) -> planner.Scenario:
 
 def alternative(sc, metric: str, slack: float) -> planner.Plan:
     optimum = planner.solve(sc, EXACT)
-    plan, _ = solve_alternative(sc, optimum, slack, *parse_metric(metric), EXACT)
+    plan = solve_alternative(sc, optimum, slack, *parse_metric(metric), EXACT)
     assert plan.status == "optimal" and plan.verify() == []
     return plan
 
@@ -268,7 +268,7 @@ def check_against_enumeration(data: dict, spec: tuple[str, str], slack: float) -
     spend = min(r[2] for r in level if math.isclose(r[1], objective, rel_tol=1e-9, abs_tol=1e-6))
     optimum = planner.solve(sc, EXACT)
     assert optimum.objective == pytest.approx(top, rel=1e-9, abs=1e-6)
-    plan, _ = solve_alternative(sc, optimum, slack, name, sense, EXACT)
+    plan = solve_alternative(sc, optimum, slack, name, sense, EXACT)
     assert plan.status == "optimal", plan.message
     assert plan.verify() == []
     got = plan_metrics(plan)

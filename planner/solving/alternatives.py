@@ -82,11 +82,11 @@ def solve_alternative(
     metric: str,
     sense: str,
     options: SolveOptions,
-) -> tuple[Plan, float | None]:
+) -> Plan:
     """The alternative that takes ``metric`` to its ``sense`` within ``slack`` of
-    ``optimum`` (a plan of ``sc``): ``(plan, gap)``, the plan with status ``optimal`` when
-    every stage was proven, ``feasible`` when one stopped early (its message says which),
-    and ``gap`` the metric stage's relative gap (None when unknown)."""
+    ``optimum`` (a plan of ``sc``): status ``optimal`` when every stage was proven,
+    ``feasible`` when one stopped early (its message says which); its ``gap`` is the metric
+    stage's relative gap (None when unknown)."""
     began = time.perf_counter()
     clock = Deadline(options.time_limit_s)
     m = build(sc)
@@ -104,7 +104,7 @@ def solve_alternative(
         values = values_of(m)
     else:
         seconds = time.perf_counter() - began
-        return Plan(sc, "error", message=first.message, solve_seconds=seconds), None
+        return Plan(sc, "error", message=first.message, solve_seconds=seconds)
     proven = first.status == "optimal"
     _hold(m, terms, sense, values)
     maximise = sc.objective == "max_compute"
@@ -129,8 +129,7 @@ def solve_alternative(
         proven = False
     status = "optimal" if proven else "feasible"
     message = "; ".join(notes) if notes else "optimal"
-    plan = plan_of(m, values, status, first.gap, message, time.perf_counter() - began)
-    return plan, first.gap
+    return plan_of(m, values, status, first.gap, message, time.perf_counter() - began)
 
 
 def _stage(

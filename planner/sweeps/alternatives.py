@@ -105,7 +105,7 @@ def alternative_point(payload: dict, point: dict, options: dict) -> dict[str, An
     began = time.perf_counter()
     try:
         optimum = Plan.from_dict(payload["optimum"])
-        plan, gap = solve_alternative(
+        plan = solve_alternative(
             optimum.scenario,
             optimum,
             payload["slack"],
@@ -113,7 +113,7 @@ def alternative_point(payload: dict, point: dict, options: dict) -> dict[str, An
             point["sense"],
             SolveOptions(**options),
         )
-        row = {"status": plan.status, "metric_gap": gap, "plan": plan.to_dict(), "error": ""}
+        row = {"status": plan.status, "metric_gap": plan.gap, "plan": plan.to_dict(), "error": ""}
         if not plan.has_plan:
             row["error"] = plan.message or plan.status
     except Exception as exc:  # a bug or a missing solver: the other alternatives go on
@@ -204,9 +204,10 @@ def alternatives(
     opts = SolveOptions.of(options, **fields)
     optimum = solve(sc, opts)
     found = Alternatives(pd.DataFrame(), {"optimum": optimum}, slack)
-    records = [_record("optimum", "", "", optimum, {"status": optimum.status,
-               "metric_gap": optimum.gap, "solve_seconds": optimum.solve_seconds,
-               "error": "" if optimum.has_plan else optimum.message}, optimum, slack)]  # fmt: skip
+    said = {"status": optimum.status, "metric_gap": optimum.gap,
+            "solve_seconds": optimum.solve_seconds,
+            "error": "" if optimum.has_plan else optimum.message}  # fmt: skip
+    records = [_record("optimum", "", "", optimum, said, optimum, slack)]
     if optimum.has_plan:
         payload = {"optimum": optimum.to_dict(), "slack": slack}
         points = [{"metric": name, "sense": sense} for name, sense in specs]
