@@ -162,14 +162,10 @@ def _rename(m: RetrofitModel, tag: str) -> None:
             var.name = f"{tag}{var.name}"
 
 
-def solve_hedged(sc: Scenario, risk: Any, options: SolveOptions) -> Hedge:
-    """The hedged plan of a ``max_compute`` scenario over the delivery cases of ``risk``
-    (:func:`cases_of`), as the module docstring states."""
-    if sc.objective != "max_compute":
-        raise ValueError("a hedged plan maximises expected compute: the scenario's objective "
-                         "must be max_compute")  # fmt: skip
-    cases, worst = cases_of(risk)
-    began, clock = time.perf_counter(), Deadline(options.time_limit_s)
+def _joint(sc: Scenario, cases: list[Case], worst: float):
+    """The hedged MILP: one model per case (variables and rows prefixed by the case), the
+    retrofits tied across cases, and the objective set. Returns ``(problem, models,
+    objective)``."""
     models = []
     prob = pulp.LpProblem("hedge", pulp.LpMaximize)
     for c, case in enumerate(cases):
@@ -187,35 +183,53 @@ def solve_hedged(sc: Scenario, risk: Any, options: SolveOptions) -> Hedge:
                 name = f"share_{c}_" + "_".join(map(str, key))
                 same = expr([(var, 1.0), (other[key], -1.0)])
                 prob.addConstraint(pulp.LpConstraint(same, pulp.LpConstraintEQ, name, 0.0))
-    expected = expr((v, case.weight * coef) for case, m in zip(cases, models, strict=True)
-                    for v, coef in m.compute.items())  # fmt: skip
-    goal = expected
+    goal = expr((v, case.weight * coef) for case, m in zip(cases, models, strict=True)
+                for v, coef in m.compute.items())  # fmt: skip
     if worst > 0:
         theta = prob.add_variable("theta", 0, None)
         for c, m in enumerate(models):
             prob.addConstraint(pulp.LpConstraint(
                 expr([(theta, 1.0), *((v, -k) for v, k in m.compute.items())]),
                 pulp.LpConstraintLE, f"worst_{c}", 0.0))  # fmt: skip
-        goal = expr([*((v, (1 - worst) * k) for v, k in expected.items()), (theta, worst)])
+        goal = expr([*((v, (1 - worst) * k) for v, k in goal.items()), (theta, worst)])
     prob.setObjective(goal)
+    return prob, models, goal
+
+
+def _least_expected_spend(prob, models, cases, goal, best, values, options, clock):
+    """With the objective held at ``best`` (to a millionth, at most 1e-3), the least
+    expected spend, from ``values``: ``(values, proven)``."""
+    tol = min(1e-6 * max(1.0, abs(best)), 1e-3)
+    prob.addConstraint(pulp.LpConstraint(goal, pulp.LpConstraintGE, "keep", best - tol))
+    prob.sense = pulp.LpMinimize
+    prob.setObjective(expr((v, case.weight * k) for case, m in zip(cases, models, strict=True)
+                           for v, k in total_spend(m).items()))  # fmt: skip
+    tie = options.replace(time_limit_s=clock.limit(), mip_gap=options.mip_gap * 0.01)
+    second = run(prob, tie, start=values)
+    if second.has_solution:
+        values = {v.name: v.varValue for v in prob.variables()}
+    return values, second.status == "optimal"
+
+
+def solve_hedged(sc: Scenario, risk: Any, options: SolveOptions) -> Hedge:
+    """The hedged plan of a ``max_compute`` scenario over the delivery cases of ``risk``
+    (:func:`cases_of`), as the module docstring states."""
+    if sc.objective != "max_compute":
+        raise ValueError("a hedged plan maximises expected compute: the scenario's objective "
+                         "must be max_compute")  # fmt: skip
+    cases, worst = cases_of(risk)
+    began, clock = time.perf_counter(), Deadline(options.time_limit_s)
+    prob, models, goal = _joint(sc, cases, worst)
     result = run(prob, options.replace(time_limit_s=clock.limit()))
     status, message = result.status, result.message
     if result.has_solution:
         values = {v.name: v.varValue for v in prob.variables()}
-        best = result.objective
         left = clock.remaining()
         if result.status == "optimal" and (left is None or left > 0):
-            tol = min(1e-6 * max(1.0, abs(best)), 1e-3)
-            prob.addConstraint(pulp.LpConstraint(goal, pulp.LpConstraintGE, "keep", best - tol))
-            spend = expr((v, case.weight * k) for case, m in zip(cases, models, strict=True)
-                         for v, k in total_spend(m).items())  # fmt: skip
-            prob.sense = pulp.LpMinimize
-            prob.setObjective(spend)
-            tie = options.replace(time_limit_s=clock.limit(), mip_gap=options.mip_gap * 0.01)
-            second = run(prob, tie, start=values)
-            if second.has_solution:
-                values = {v.name: v.varValue for v in prob.variables()}
-            if second.status != "optimal":
+            values, proven = _least_expected_spend(
+                prob, models, cases, goal, result.objective, values, options, clock
+            )
+            if not proven:
                 status, message = "feasible", "least expected spend tie-break stopped early"
     seconds = time.perf_counter() - began
     plans, rows = {}, []
