@@ -45,6 +45,48 @@ def _lane(threads: int) -> cf.ProcessPoolExecutor:
     )
 
 
+class Local:
+    """``workers`` local worker processes kept for several batches of points (spawning one
+    costs about a second: a search runs hundreds of batches)."""
+
+    def __init__(self, workers: int):
+        self.lanes = workers
+        self.threads = _threads_per_worker(workers)
+        self.pools = [_lane(self.threads) for _ in range(workers)]
+
+    def run(self, task: Task, payload, points, options, done: Callable[[int, dict], None]) -> None:
+        """Solve ``points``, calling ``done(i, row)`` as each finishes. A worker process
+        that dies is replaced; its point is an ``error`` row."""
+        queue = iter(enumerate(points))
+        running: dict[cf.Future, tuple[int, int]] = {}  # future -> (lane, point)
+
+        def feed(lane: int) -> None:
+            """Hand the next point, if any, to the lane."""
+            nxt = next(queue, None)
+            if nxt is not None:
+                i, point = nxt
+                running[self.pools[lane].submit(task, payload, point, options)] = (lane, i)
+
+        for lane in range(self.lanes):
+            feed(lane)
+        while running:
+            finished, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
+            for future in finished:
+                lane, i = running.pop(future)
+                try:
+                    row = future.result()
+                except Exception as exc:  # the process died (killed, out of memory, crash)
+                    row = {"status": "error", "error": f"worker process failed: {exc!r}"}
+                    self.pools[lane].shutdown(wait=False, cancel_futures=True)
+                    self.pools[lane] = _lane(self.threads)
+                done(i, row)
+                feed(lane)
+
+    def close(self) -> None:
+        for pool in self.pools:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
 def run_local(
     task: Task,
     payload: dict,
@@ -55,36 +97,23 @@ def run_local(
 ) -> None:
     """Solve ``points`` in ``workers`` worker processes, calling ``done(i, row)`` as each
     finishes. A worker process that dies is replaced; its point is an ``error`` row."""
-    threads = _threads_per_worker(workers)
-    queue = iter(enumerate(points))
-    lanes = [_lane(threads) for _ in range(workers)]
-    running: dict[cf.Future, tuple[int, int]] = {}  # future -> (lane, point)
-
-    def feed(lane: int) -> None:
-        """Hand the next point, if any, to the lane."""
-        nxt = next(queue, None)
-        if nxt is not None:
-            i, overrides = nxt
-            running[lanes[lane].submit(task, payload, overrides, options)] = (lane, i)
-
+    local = Local(workers)
     try:
-        for lane in range(workers):
-            feed(lane)
-        while running:
-            finished, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
-            for future in finished:
-                lane, i = running.pop(future)
-                try:
-                    row = future.result()
-                except Exception as exc:  # the process died (killed, out of memory, crash)
-                    row = {"status": "error", "error": f"worker process failed: {exc!r}"}
-                    lanes[lane].shutdown(wait=False, cancel_futures=True)
-                    lanes[lane] = _lane(threads)
-                done(i, row)
-                feed(lane)
+        local.run(task, payload, points, options, done)
     finally:
-        for pool in lanes:
-            pool.shutdown(wait=True, cancel_futures=True)
+        local.close()
+
+
+class Inline:
+    """This process, one point after another, with this process's threads."""
+
+    lanes = 1
+
+    def run(self, task: Task, payload, points, options, done: Callable[[int, dict], None]) -> None:
+        run_inline(task, payload, points, options, done)
+
+    def close(self) -> None:
+        pass
 
 
 def run_inline(task: Task, payload, points, options, done: Callable[[int, dict], None]) -> None:
@@ -119,24 +148,35 @@ def _dask_task(task: Task, payload, point, options, threads_by_worker) -> dict[s
     return task(payload, point, options)
 
 
-def run_dask(
-    task: Task, client, payload, points, options, done: Callable[[int, dict], None]
-) -> None:
-    """Solve ``points`` as tasks on a ``dask.distributed`` client, calling ``done`` as each
-    finishes; a task that fails (a worker lost too often) is an ``error`` row."""
-    from distributed import as_completed
+class Dask:
+    """The workers of a ``dask.distributed`` client, with solver threads per worker fixed
+    when it was opened."""
 
-    threads = _dask_threads(client)
-    futures = {
-        client.submit(_dask_task, task, payload, point, options, threads, pure=False): i
-        for i, point in enumerate(points)
-    }
-    for future in as_completed(futures):
-        try:
-            row = future.result()
-        except Exception as exc:
-            row = {"status": "error", "error": f"dask task failed: {type(exc).__name__}: {exc}"}
-        done(futures[future], row)
+    def __init__(self, client):
+        self.client = client
+        self.threads = _dask_threads(client)
+        self.lanes = max(1, sum(client.nthreads().values()))
+
+    def run(self, task: Task, payload, points, options, done: Callable[[int, dict], None]) -> None:
+        """Solve ``points`` as tasks, calling ``done`` as each finishes; a task that fails
+        (a worker lost too often) is an ``error`` row."""
+        from distributed import as_completed
+
+        futures = {
+            self.client.submit(
+                _dask_task, task, payload, point, options, self.threads, pure=False
+            ): i
+            for i, point in enumerate(points)
+        }
+        for future in as_completed(futures):
+            try:
+                row = future.result()
+            except Exception as exc:
+                row = {"status": "error", "error": f"dask task failed: {type(exc).__name__}: {exc}"}
+            done(futures[future], row)
+
+    def close(self) -> None:
+        pass
 
 
 @contextmanager
@@ -166,6 +206,24 @@ def check_workers(workers: int | None) -> None:
         raise ValueError(f"workers must be a whole number >= 1, got {workers!r}")
 
 
+@contextmanager
+def runner(workers: int | None = None, client: Any = None) -> Iterator[Local | Inline | Dask]:
+    """Where batches of points run, kept open for many of them: the Dask ``client`` (a
+    Client or a scheduler address) when given, else ``workers`` local processes (default
+    one per core; one runs in this process). Its ``lanes`` is how many points it solves at
+    once; ``run(task, payload, points, options, done)`` solves a batch."""
+    if client is not None:
+        with dask_client(client) as connected:
+            yield Dask(connected)
+        return
+    count = workers if workers is not None else (os.cpu_count() or 1)
+    opened = Inline() if count <= 1 else Local(count)
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
 def run_points(
     task: Task,
     payload: dict,
@@ -178,12 +236,6 @@ def run_points(
     """Run ``task`` on every point: on the Dask ``client`` (a Client or a scheduler
     address) when given, else in ``workers`` local processes (default one per core, never
     more than there are points; one runs in this process)."""
-    if client is not None:
-        with dask_client(client) as connected:
-            run_dask(task, connected, payload, points, options, done)
-        return
-    count = min(workers or os.cpu_count() or 1, len(points))
-    if count <= 1:
-        run_inline(task, payload, points, options, done)
-    else:
-        run_local(task, payload, points, options, count, done)
+    count = None if client is not None else min(workers or os.cpu_count() or 1, len(points))
+    with runner(count, client) as opened:
+        opened.run(task, payload, points, options, done)
