@@ -114,6 +114,18 @@ Workers = Annotated[
     ),
 ]
 
+SearchWorkers = Annotated[
+    int | None,
+    typer.Option(
+        "--workers",
+        metavar="N",
+        min=1,
+        help="Worker processes solving the fleet search's neighbourhoods at the same time "
+        "[default: 1, in this process].",
+        show_default=False,
+    ),
+]
+
 Scheduler = Annotated[
     str | None,
     typer.Option(
@@ -222,17 +234,34 @@ def _flag_broken(plan: Plan, what: str) -> bool:
 
 
 def _solved(
-    source, scenario, solver: str, time_limit, gap, msg: bool = False, method: str = "auto"
+    source,
+    scenario,
+    solver: str,
+    time_limit,
+    gap,
+    msg: bool = False,
+    method: str = "auto",
+    workers: int | None = None,
+    scheduler: str | None = None,
 ) -> Plan:
-    """Solve with a spinner; exit 3 (with the diagnosis) when infeasible, 1 without a plan."""
+    """Solve with a spinner; exit 3 (with the diagnosis) when infeasible, 1 without a plan
+    (or when the fleet search's Dask scheduler cannot be reached)."""
     try:
         with err.status(f"Solving {scenario.name} with {solver}...", spinner="dots"):
             plan = solve_scenario(
                 scenario, solver=solver, time_limit_s=time_limit, mip_gap=gap, msg=msg,
-                method=method,
+                method=method, workers=workers, client=scheduler,
             )  # fmt: skip
     except SolverUnavailable as exc:
         _fail(f"{exc}")
+        raise typer.Exit(EXIT_NO_PLAN) from None
+    except ImportError as exc:  # --scheduler without dask.distributed
+        _fail(f"{exc}")
+        raise typer.Exit(EXIT_NO_PLAN) from None
+    except OSError as exc:
+        if scheduler is None:
+            raise
+        _fail(f"{scheduler}: cannot run the search there", f"{exc}")  # unreachable
         raise typer.Exit(EXIT_NO_PLAN) from None
     if plan.status == "infeasible":
         _report_infeasible(source, plan)

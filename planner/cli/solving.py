@@ -21,6 +21,8 @@ from .common import (
     Config,
     GapOption,
     Method,
+    Scheduler,
+    SearchWorkers,
     Sets,
     Solver,
     SolverOption,
@@ -89,6 +91,8 @@ def solve(
             "models of 5,000+ whole-number decisions under --time-limit, else the MILP."
         ),
     ] = Method.auto,
+    workers: SearchWorkers = None,
+    scheduler: Scheduler = None,
     sets: Sets = None,
     no_baseline: Annotated[
         bool,
@@ -114,9 +118,8 @@ def solve(
     scenario = _with_sets(config, _load(config), sets)
     directory = out_dir if out_dir is not None else Path("out") / config.stem
     with Staging(directory) as staged:  # checked and locked before the solve
-        plan = _solve_and_report(
-            config, scenario, solver, time_limit, gap, log, no_baseline, method.value
-        )
+        how = dict(msg=log, method=method.value, workers=workers, scheduler=scheduler)
+        plan = _solve_and_report(config, scenario, solver, time_limit, gap, no_baseline, **how)
         tables = plan.stage(staged)
         figures = [] if no_plots else _stage_plots(plan, staged, sweeps.value, time_limit, gap)
     names = ", ".join(p.name for p in tables)
@@ -126,11 +129,10 @@ def solve(
         out.print(f"Wrote {len(figures)} plots to {directory}/ ({names})", highlight=False)
 
 
-def _solve_and_report(
-    config, scenario, solver, time_limit, gap, log, no_baseline, method="auto"
-) -> Plan:
-    """Solve, print the summary, the baseline line and what binds; flag broken rules."""
-    plan = _solved(config, scenario, solver.value, time_limit, gap, msg=log, method=method)
+def _solve_and_report(config, scenario, solver, time_limit, gap, no_baseline, **how) -> Plan:
+    """Solve (``how``: the further keywords of ``_solved``), print the summary, the baseline
+    line and what binds; flag broken rules."""
+    plan = _solved(config, scenario, solver.value, time_limit, gap, **how)
     out.print(summary_table(plan))
     out.print(plan.headline(), highlight=False)
     if plan.status == "feasible":

@@ -52,6 +52,7 @@ def solve(
     scenario: Scenario | str | Path,
     options: SolveOptions | None = None,
     risk: Any = None,
+    client: Any = None,
     **fields: Any,
 ) -> Plan:
     """Find the best plan for a scenario.
@@ -67,7 +68,10 @@ def solve(
     its fields as keywords: ``solver="highs"|"cbc"``, ``time_limit_s`` (bounds the whole
     call, starting plans included; a solve stopped by it returns its best plan with status
     ``"feasible"`` and the gap), ``mip_gap`` (the relative gap at which the solver may
-    stop, default 1e-4), ``threads``, ``msg``.
+    stop, default 1e-4), ``threads``, ``msg``, ``method`` (``"auto"``, ``"milp"`` or
+    ``"search"``) and ``workers``. The fleet search (:mod:`planner.solving.search`) solves
+    its neighbourhoods in ``workers`` local processes, or on a ``dask.distributed``
+    ``client`` (a Client or a scheduler address, e.g. ``"tcp://host:8786"``) when given.
 
     The search starts from the better of the rule-of-thumb plan and, for large models, a
     plan found near the LP relaxation (:mod:`planner.solving.starts`); the relaxation's optimum
@@ -83,11 +87,16 @@ def solve(
         from .hedge import solve_hedged
 
         return solve_hedged(sc, risk, opts)
+    if isinstance(client, str):  # a scheduler's address: reached before any work is done
+        from ..sweeps.runners import dask_client
+
+        with dask_client(client) as connected:
+            return solve(sc, opts.replace(time_limit_s=clock.limit()), client=connected)
     start = time.perf_counter()
     m = build(sc)
     built = time.perf_counter()
 
-    first = _first_solve(m, opts, clock)
+    first = _first_solve(m, opts, clock, client)
     plan_meta = dict(solver=solver, build_seconds=built - start)
     if not first.has_solution:
         message = {
@@ -173,7 +182,9 @@ def least_spend(m, values, first, first_took, clock, opts: SolveOptions, message
     return values, "feasible", message
 
 
-def _first_solve(m: RetrofitModel, opts: SolveOptions, clock: Deadline) -> SolveResult:
+def _first_solve(
+    m: RetrofitModel, opts: SolveOptions, clock: Deadline, client: Any = None
+) -> SolveResult:
     """The scenario's primary solve, from the better of the starting plans. A start within
     ``mip_gap`` of the LP bound is final; a solve that finds nothing in time falls back on
     the start; the LP bound tightens the gap where it proves more than the solver did."""
@@ -191,7 +202,7 @@ def _first_solve(m: RetrofitModel, opts: SolveOptions, clock: Deadline) -> Solve
         return _taken(m, start_at, bound)
     left = _share(remaining(), m.scenario)
     if start_at is not None and searching:
-        return _searched(m, start_at, bound, opts, left)
+        return _searched(m, start_at, bound, opts, left, client)
     first = (
         run(m.prob, opts.replace(time_limit_s=left), start=start_at)
         if left is None or left > 0
@@ -220,12 +231,17 @@ def _searching(m: RetrofitModel, opts: SolveOptions) -> bool:
     return opts.time_limit_s is not None and integers >= SEARCH_MIN_INTEGERS
 
 
-def _searched(m, start: dict, bound: float | None, opts: SolveOptions, seconds) -> SolveResult:
+def _searched(
+    m, start: dict, bound: float | None, opts: SolveOptions, seconds, client: Any = None
+) -> SolveResult:
     """The neighbourhood search from ``start`` for ``seconds`` (None: until it stalls), its
     plan set on the model; its gap is to the LP relaxation's bound, the best the planner
     holds (unknown without one)."""
     deadline = None if seconds is None else time.perf_counter() + seconds
-    values, log = neighbourhood_search(m, start, deadline, opts.mip_gap, opts.threads or threads())
+    values, log = neighbourhood_search(
+        m, start, deadline, opts.mip_gap, opts.threads or threads(),
+        workers=opts.workers, client=client,
+    )  # fmt: skip
     said = "gap to the LP relaxation's bound" if bound is not None else "no bound: gap unknown"
     result = _taken(m, values, bound, f"{log.text()}; {said}")
     result.bound = bound

@@ -45,6 +45,10 @@ class SolveOptions:
         ``"search"``: a neighbourhood search from it (:mod:`planner.solving.search`; HiGHS
         only; a model too small to need one is solved as ``"milp"``); ``"auto"`` (default):
         the search for large models under a time limit, else the MILP.
+    workers : int or None
+        Local worker processes that solve the fleet search's neighbourhoods at the same
+        time, each with ``cores // workers`` solver threads; None or 1: one at a time, in
+        this process. (``planner.solve(..., client=...)`` runs them on a Dask cluster.)
     """
 
     solver: str = "highs"
@@ -53,6 +57,7 @@ class SolveOptions:
     threads: int | None = None
     msg: bool = False
     method: str = "auto"
+    workers: int | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.solver, str) or self.solver.lower() not in SOLVERS:
@@ -71,10 +76,11 @@ class SolveOptions:
             raise ValueError(f"unknown method {self.method!r}: choose one of {', '.join(METHODS)}")
         if self.method == "search" and self.solver != "highs":
             raise ValueError("the neighbourhood search runs on HiGHS: use solver='highs'")
-        threads = self.threads
-        whole = isinstance(threads, int) and not isinstance(threads, bool)
-        if threads is not None and (not whole or threads < 1):
-            raise ValueError(f"threads must be a whole number >= 1 (or None), not {threads!r}")
+        for name in ("threads", "workers"):
+            value = getattr(self, name)
+            whole = isinstance(value, int) and not isinstance(value, bool)
+            if value is not None and (not whole or value < 1):
+                raise ValueError(f"{name} must be a whole number >= 1 (or None), not {value!r}")
 
     def replace(self, **changes: Any) -> SolveOptions:
         """These options with some fields changed (checked again)."""

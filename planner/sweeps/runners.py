@@ -20,6 +20,8 @@ from contextlib import contextmanager
 from typing import Any
 
 Task = Callable[[dict, dict, dict], dict]
+#: seconds to reach a Dask scheduler by its address before giving up
+CONNECT_S = 30
 
 
 def set_threads(threads: int | None) -> None:
@@ -191,7 +193,7 @@ def dask_client(client) -> Iterator[Any]:
         raise ImportError(
             "work on a Dask cluster needs dask.distributed: pip install 'dc-retrofit-planner[dask]'"
         ) from exc
-    connected = Client(client, timeout=30)
+    connected = Client(client, timeout=CONNECT_S)
     try:
         yield connected
     finally:
