@@ -259,8 +259,7 @@ class Search:
         keep = np.where(sharing > 1, 1 - 1 / np.maximum(sharing, 1), 0.0)
         up, low = mat.row_upper - activity, activity - mat.row_lower
         held = tuple(
-            np.where(np.isfinite(slack), np.maximum(slack, 0), 0.0) * keep
-            for slack in (up, low)
+            np.where(np.isfinite(slack), np.maximum(slack, 0), 0.0) * keep for slack in (up, low)
         )
         return [self.sub_problem(mask, held, at) for mask in masks]
 
