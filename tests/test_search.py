@@ -235,3 +235,24 @@ def test_solve_with_search_workers_verifies_and_says_so(tmp_path, monkeypatch):
 def test_bad_workers_are_refused():
     with pytest.raises(ValueError, match="workers must be a whole number"):
         SolveOptions(workers=0)
+
+
+def test_the_split_relaxation_start_keeps_each_group_near_the_relaxation(fleet):
+    """Each site a group: every whole number at most its relaxed value rounded up, each
+    group's budget share its relaxed spend; the plan, when taken, holds every row of the
+    whole model and beats the incumbent."""
+    m, start = fleet
+    relaxed, bound = starts.relaxation(m, SolveOptions())
+    search = Search(m, start)
+    guide = np.array([relaxed[v.name] for v in search.mat.variables])
+    before = search.objective
+    solve = lambda points: [solve_part({}, p, {"threads": 1}) for p in points]  # noqa: E731
+    taken = search.split(guide, solve, 60.0, 1e-4, group=1)
+    assert search.log.split == "2 groups of sites (2 solved)"
+    assert audit(search.mat, search.x).feasible
+    if taken:
+        assert before < search.objective <= bound + 1e-6
+        whole = search.whole
+        assert (search.x[whole] <= np.ceil(guide[whole] - 1e-6) + 1e-9).all()
+    else:
+        assert search.objective == before

@@ -26,14 +26,16 @@ from .starts import (
     greedy_start,
     neighbourhood_start,
     objective_at,
+    relaxation,
 )
 
 TIE_BREAK_GAP_SHARE = 0.01  # the spend tie-break is solved to this share of mip_gap
 TIE_BREAK_TIME_SHARE = 0.05  # and keeps this share of a time limit left after the starts
 GREEDY_TIME_SHARE = 0.5  # the rule-of-thumb start may use at most this share of a time limit
 SEARCH_MIN_INTEGERS = 5000  # method "auto" searches models with this many whole numbers
-# the LP-guided start's share of the time left before a search (its neighbourhood MILP
-# needs about 12 s at 100 halls; 0.3 of the time left was not always enough)
+# the share of the search's time for its start from the split LP relaxation (the whole
+# relaxation's neighbourhood MILP needed about 12 s at 100 halls; 0.3 of the time left was
+# not always enough)
 SEARCH_START_SHARE = 0.5
 
 
@@ -193,16 +195,19 @@ def _first_solve(
     bound = None
     mip_gap = opts.mip_gap
     searching = _searching(m, opts)
-    if opts.solver == "highs" and not clock.expired():
-        share = SEARCH_START_SHARE if searching else NEIGHBOURHOOD_TIME_SHARE
-        near, bound = neighbourhood_start(m, opts.replace(time_limit_s=clock.limit()), share)
+    relaxed = None
+    if opts.solver == "highs" and not clock.expired() and searching:
+        relaxed, bound = relaxation(m, opts.replace(time_limit_s=clock.limit()))
+    elif opts.solver == "highs" and not clock.expired():
+        limited = opts.replace(time_limit_s=clock.limit())
+        near, bound = neighbourhood_start(m, limited, NEIGHBOURHOOD_TIME_SHARE)
         start_at = better(m, near, start_at)
     close = bound is not None and start_at is not None
     if close and gap_to_bound(m, objective_at(m, start_at), bound) <= mip_gap:
         return _taken(m, start_at, bound)
     left = _share(remaining(), m.scenario)
     if start_at is not None and searching:
-        return _searched(m, start_at, bound, opts, left, client)
+        return _searched(m, start_at, bound, opts, left, client, relaxed)
     first = (
         run(m.prob, opts.replace(time_limit_s=left), start=start_at)
         if left is None or left > 0
@@ -232,7 +237,13 @@ def _searching(m: RetrofitModel, opts: SolveOptions) -> bool:
 
 
 def _searched(
-    m, start: dict, bound: float | None, opts: SolveOptions, seconds, client: Any = None
+    m,
+    start: dict,
+    bound: float | None,
+    opts: SolveOptions,
+    seconds,
+    client: Any = None,
+    relaxed: dict | None = None,
 ) -> SolveResult:
     """The neighbourhood search from ``start`` for ``seconds`` (None: until it stalls), its
     plan set on the model; its gap is to the LP relaxation's bound, the best the planner
@@ -240,7 +251,8 @@ def _searched(
     deadline = None if seconds is None else time.perf_counter() + seconds
     values, log = neighbourhood_search(
         m, start, deadline, opts.mip_gap, opts.threads or threads(),
-        workers=opts.workers, client=client,
+        workers=opts.workers, client=client, relaxed=relaxed,
+        split_s=None if seconds is None else SEARCH_START_SHARE * seconds,
     )  # fmt: skip
     said = "gap to the LP relaxation's bound" if bound is not None else "no bound: gap unknown"
     result = _taken(m, values, bound, f"{log.text()}; {said}")

@@ -45,6 +45,8 @@ from .solvers import Matrix, audit, matrix
 
 #: whole-number columns of a first neighbourhood (steered per kind as the search goes)
 TARGET_FREE = 400
+#: free whole-number columns of a group of sites in the split of the LP relaxation
+SPLIT_FREE = 4000
 #: time limit of one neighbourhood's MILP (s)
 STEP_S = 2.0
 #: share of picks made at random rather than by what has paid off
@@ -106,12 +108,14 @@ class Log:
     gained: dict = field(default_factory=lambda: dict.fromkeys(KINDS, 0.0))
     seconds: dict = field(default_factory=lambda: dict.fromkeys(KINDS, 0.0))
     lanes: int = 1
+    split: str = ""
 
     def text(self) -> str:
         done = sum(self.tried.values())
         kinds = ", ".join(f"{k} {self.improved[k]}/{self.tried[k]}" for k in KINDS if self.tried[k])
         at_once = f", {self.lanes} at a time" if self.lanes > 1 else ""
-        return f"neighbourhood search: {done} neighbourhoods{at_once} ({kinds} improved)"
+        split = f"LP relaxation split into {self.split}; " if self.split else ""
+        return f"{split}neighbourhood search: {done} neighbourhoods{at_once} ({kinds} improved)"
 
 
 class Search:
@@ -263,6 +267,44 @@ class Search:
         )
         return [self.sub_problem(mask, held, at) for mask in masks]
 
+    def split(
+        self, relaxed: np.ndarray, solve: Solve, seconds: float, mip_gap: float,
+        group: float = SPLIT_FREE,
+    ) -> bool:  # fmt: skip
+        """Start from the LP relaxation ``relaxed`` split among groups of sites, for fleets
+        too large for one MILP near it: each group's whole-number columns may rise to at
+        most their relaxed values rounded up (RENS), its share of a row the groups share
+        (a period's budget) is its relaxed activity, and each group's MILP, of about
+        ``group`` free whole-number columns, is solved on its own, within ``seconds``
+        together. A group without a plan does nothing. The plan is taken when the whole
+        model holds it and it is better than the incumbent; returns whether it was."""
+        p, mat = self.parts, self.mat
+        caps = np.where(self.whole, np.ceil(relaxed - 1e-6), mat.col_upper)
+        caps = np.maximum(np.minimum(caps, mat.col_upper), mat.col_lower)
+        movable = self.whole & (caps > mat.col_lower) & (p.site >= 0)
+        per_site = np.bincount(p.site[movable], minlength=p.n_sites)
+        groups = _chunks(np.arange(p.n_sites), per_site, group, p.n_sites)
+        masks = [np.isin(p.site, g) for g in groups]
+        parts = self.sub_problems(masks, at=relaxed)
+        rounds = -(-len(parts) // max(self.log.lanes, 1))
+        points = []
+        for arrays, cols in parts:
+            arrays["col_upper"] = caps[cols]
+            points.append({"arrays": arrays, "start": None, "seconds": seconds / rounds,
+                           "mip_gap": mip_gap})  # fmt: skip
+        rows = solve(points)
+        x = relaxed.copy()
+        for (_, cols), row in zip(parts, rows, strict=True):
+            x[cols] = mat.col_lower[cols] if row.get("x") is None else row["x"]
+        x[mat.integer] = np.round(x[mat.integer])
+        check = audit(mat, x)
+        solved = sum(row.get("x") is not None for row in rows)
+        self.log.split = f"{len(parts)} groups of sites ({solved} solved)"
+        if check.feasible and mat.sign * (check.objective - self.objective) < 0:
+            self.x = x
+            return True
+        return False
+
     def round(self, kind: str, lanes: int, solve: Solve, seconds: float, mip_gap: float) -> float:
         """Solve up to ``lanes`` neighbourhoods of ``kind`` at once (``solve`` maps a list of
         :func:`solve_part` points to their rows, in order) within ``seconds``; take their
@@ -375,6 +417,8 @@ def neighbourhood_search(
     client: Any = None,
     kinds: tuple[str, ...] = KINDS,
     step_s: float = STEP_S,
+    relaxed: dict[str, float] | None = None,
+    split_s: float | None = None,
 ) -> tuple[dict[str, float], Log]:
     """Improve ``start`` (a sound solution of ``m``) by neighbourhoods until ``deadline``
     (a ``time.perf_counter()`` reading) or ``max_steps`` rounds; without either it stops
@@ -382,12 +426,19 @@ def neighbourhood_search(
     of a first neighbourhood; ``kinds``: the kinds to choose from; ``step_s``: the time
     limit of one round's MILPs. Each round solves as many neighbourhoods of one kind as
     there are lanes (:func:`lanes`: ``workers`` local processes or a Dask ``client``; one,
-    in this process, by default), sharing the slack of the rows they share. Returns the
-    best values and the log."""
+    in this process, by default), sharing the slack of the rows they share. With the LP
+    relaxation's values ``relaxed``, the search first tries its split among groups of
+    sites (:meth:`Search.split`) for ``split_s`` seconds (default: a tenth of the time to
+    the deadline, or 60 s). Returns the best values and the log."""
     search = Search(m, start, seed, target, kinds)
     idle, steps = 0, 0
     with lanes(workers, client, threads) as (count, solve):
         search.log.lanes = count
+        if relaxed is not None:
+            if split_s is None:
+                split_s = 60.0 if deadline is None else 0.1 * (deadline - time.perf_counter())
+            guide = np.array([float(relaxed.get(v.name) or 0.0) for v in search.mat.variables])
+            search.split(guide, solve, split_s, mip_gap)
         while True:
             left = None if deadline is None else deadline - time.perf_counter()
             if left is not None and left < 0.5:

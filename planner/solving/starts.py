@@ -107,6 +107,20 @@ def gap_to_bound(m: RetrofitModel, objective: float, bound: float) -> float:
     return max(diff, 0.0) / max(abs(objective), 1e-9)
 
 
+def relaxation(
+    m: RetrofitModel, options: SolveOptions
+) -> tuple[dict[str, float] | None, float | None]:
+    """The LP relaxation (HiGHS, interior point; at most half of ``options.time_limit_s``):
+    ``(values, optimum)``, the optimum a bound on the MILP's (from above for
+    ``max_compute``, below for ``min_cost``); ``(None, None)`` when it is not solved. The
+    model's variable values are overwritten."""
+    limit = None if options.time_limit_s is None else 0.5 * options.time_limit_s
+    relaxed = run(m.prob, options.replace(solver="highs", time_limit_s=limit), relax=True)
+    if relaxed.status != "optimal":
+        return None, None
+    return {var.name: var.varValue or 0.0 for var in m.prob.variables()}, relaxed.objective
+
+
 def neighbourhood_start(
     m: RetrofitModel, options: SolveOptions, share: float = NEIGHBOURHOOD_TIME_SHARE
 ) -> tuple[dict[str, float] | None, float | None]:
@@ -126,11 +140,9 @@ def neighbourhood_start(
         return None, None
     began = time.perf_counter()
     time_limit_s = options.time_limit_s
-    lp_limit = None if time_limit_s is None else 0.5 * time_limit_s
-    relaxed = run(m.prob, options.replace(solver="highs", time_limit_s=lp_limit), relax=True)
-    if relaxed.status != "optimal":
+    _, bound = relaxation(m, options)
+    if bound is None:
         return None, None
-    bound = relaxed.objective
     used = time.perf_counter() - began
     if time_limit_s is None:
         limit = 10.0 + 2 * used
