@@ -216,12 +216,15 @@ def _first_solve(
     if not first.has_solution and first.status != "infeasible" and start_at is not None:
         why = "the solver found no plan in time: the starting plan is returned"
         first = _taken(m, start_at, bound, why)
+    said = f"gap to {'HiGHS' if opts.solver == 'highs' else 'CBC'}'s own bound"
     if bound is not None and first.has_solution:
         lp_gap = gap_to_bound(m, first.objective, bound)
-        if first.gap is None or lp_gap < first.gap:
-            first.gap = lp_gap
+        if first.gap is None or lp_gap <= first.gap:  # a tie names the LP
+            first.gap, first.bound, said = lp_gap, bound, "gap to the LP relaxation's bound"
             if lp_gap <= mip_gap:
                 first.status = "optimal"
+    if first.status == "feasible":  # the plan states the bound its gap is measured against
+        first.notes.append(said if first.gap is not None else "no bound: gap unknown")
     return first
 
 
@@ -256,7 +259,6 @@ def _searched(
     )  # fmt: skip
     said = "gap to the LP relaxation's bound" if bound is not None else "no bound: gap unknown"
     result = _taken(m, values, bound, f"{log.text()}; {said}")
-    result.bound = bound
     if result.gap is not None and result.gap <= opts.mip_gap:
         result.status = "optimal"
     return result
@@ -286,8 +288,10 @@ def _taken(
     objective = objective_at(m, values)
     gap = None if bound is None else gap_to_bound(m, objective, bound)
     if why is None:
-        return SolveResult("optimal", objective, gap, 0.0, "within the gap of the LP bound")
-    return SolveResult("feasible", objective, gap, 0.0, why)
+        return SolveResult(
+            "optimal", objective, gap, 0.0, "within the gap of the LP bound", bound=bound
+        )
+    return SolveResult("feasible", objective, gap, 0.0, why, bound=bound)
 
 
 def _compute_slack(m: RetrofitModel, best: float) -> float:
