@@ -74,8 +74,8 @@ def test_model_size_is_linear_in_the_number_of_halls():
     assert four == tuple(4 * n for n in one)
 
 
-def _benchmark():
-    spec = importlib.util.spec_from_file_location("bench", ROOT / "benchmarks" / "run.py")
+def _benchmark(name: str = "run"):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -94,6 +94,40 @@ def test_benchmark_table_and_targets_are_consistent():
     text = bench.table([row])
     assert text.splitlines()[2].startswith("| 10 | 1,000 | 2,000 | 0.10 |")
     assert "| - |" in text  # a missing HiGHS gap is shown as '-'
+
+
+def test_search_benchmark_fleets_and_table():
+    bench = _benchmark("search")
+    for halls, (sites, per_site, _seconds) in bench.SIZES.items():
+        assert sites * per_site == halls
+    row = dict(halls=100, seed=3, objective=1_950_000.0, gap=0.02, best_known=2_000_000.0)
+    row.update(ratio=0.975, highs_objective=None, build_s=0.3, total_s=60.4, peak_mb=400.0)
+    row.update(verified=True)
+    text = bench.table([row, {**row, "seed": 4, "ratio": 0.995, "gap": 0.01}])
+    assert text.splitlines()[2].startswith(
+        "| 100 | 3 | 1,950,000 | 2.00% | 2,000,000 | 0.9750 | - |"
+    )
+    assert "median 0.9850, lowest 0.9750" in text and "median 1.50%, highest 2.00%" in text
+
+
+KNOWN = sorted(bench for bench in (ROOT / "benchmarks" / "best").glob("*.json.gz"))
+
+
+@pytest.mark.parametrize("path", KNOWN, ids=[p.name for p in KNOWN])
+def test_every_stored_best_known_plan_is_a_sound_plan_of_its_fleet(path):
+    """The best known plans the search benchmark compares with: each is a plan of the fleet
+    its name says, breaks no rule, and has the objective recorded for it."""
+    import gzip
+
+    bench = _benchmark("search")
+    known = bench.best_known()
+    halls, seed = int(path.name.split("-")[0]), int(path.name.split("-")[-1].split(".")[0])
+    plan = planner.Plan.from_json(gzip.decompress(path.read_bytes()).decode())
+    assert plan.scenario == bench.fleet(halls, seed)
+    assert plan.verify() == []
+    entry = known[f"{halls}/{seed}"]
+    assert entry["file"] == path.name and entry["how"]
+    assert plan.objective == pytest.approx(entry["objective"], rel=1e-9)
 
 
 @pytest.fixture
