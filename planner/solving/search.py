@@ -1,6 +1,7 @@
 """Fleet search: a neighbourhood search for models too large for one MILP run to improve.
 
-From a sound start (the better of the rule-of-thumb and LP-guided plans), it repeatedly
+It starts from a sound plan (the rule-of-thumb plan), replaced by the LP relaxation split
+among groups of sites (:meth:`Search.split`) when that is better. Then it repeatedly
 frees a neighbourhood of the whole-number decisions, fixes every other column at the
 incumbent, and solves the small MILP that leaves (fix-and-optimise): the fixed columns move
 into the row bounds, so the sub-MILP has only the free columns and the rows they touch, and
@@ -9,7 +10,7 @@ the incumbent restricted to them is a feasible start, so no step makes the plan 
 Neighbourhood kinds, chosen adaptively by the compute each has gained per second so far
 (with a share of random picks so that none is starved):
 
-* ``periods``: two or three consecutive periods across every hall and site (they move
+* ``periods``: one or more consecutive periods across every hall and site (they move
   money between sites within a period);
 * ``blocks``: two or three consecutive periods of a few sites;
 * ``sites``: a few whole sites, every period;
