@@ -53,6 +53,62 @@ def test_a_time_limited_solve_keeps_a_plan_at_least_as_good_as_the_rule_of_thumb
     assert plan.objective >= greedy.objective - 1e-6
 
 
+@pytest.fixture(scope="module")
+def fleet_and_plan():
+    """A 10-hall fleet and a plan of it from a longer solve."""
+    sc = synth.fleet(2, 5, 12, seed=0)
+    return sc, planner.solve(sc, time_limit_s=10)
+
+
+def test_a_given_start_is_never_lost(fleet_and_plan, tmp_path):
+    """A solve given a sound plan returns one at least as good, whatever its time; the plan
+    may come as a file too."""
+    sc, longer = fleet_and_plan
+    assert longer.has_plan and longer.verify() == []
+    for start in (longer, longer.to_json(tmp_path / "plan.json") and tmp_path / "plan.json"):
+        plan = planner.solve(sc, time_limit_s=1.0, start=start)
+        assert plan.verify() == [] and plan.objective >= longer.objective - 1e-6
+        assert "given start" not in plan.message
+
+
+def test_a_given_start_that_breaks_a_rule_of_the_scenario_is_not_used(fleet_and_plan):
+    sc, longer = fleet_and_plan
+    halved = [0.5 * b for b in sc.budget_usd_per_period]
+    poorer = planner.Scenario.model_validate(
+        {**sc.model_dump(mode="json"), "budget_usd_per_period": halved}
+    )
+    plan = planner.solve(poorer, time_limit_s=1.5, start=longer)
+    assert plan.verify() == []
+    assert "the given start breaks" in plan.message and "budget" in plan.message
+    other = planner.solve(synth.fleet(1, 2, 12, seed=1), time_limit_s=1.0, start=longer)
+    assert other.verify() == [] and "the given start" in other.message
+    with pytest.raises(TypeError, match="start must be a Plan"):
+        planner.solve(sc, start=3)
+
+
+def test_the_command_line_starts_from_a_plan_file(fleet_and_plan, tmp_path):
+    from conftest import write_scenario
+    from typer.testing import CliRunner
+
+    from planner.cli import app
+
+    sc, longer = fleet_and_plan
+    config = write_scenario(sc.model_dump(mode="json"), tmp_path / "fleet.yaml")
+    longer.to_json(tmp_path / "start.json")
+    (tmp_path / "broken.json").write_text('{"version": 1, "status": ')
+    args = ["solve", str(config), "--time-limit", "1", "--no-plots", "--no-baseline"]
+    good = CliRunner().invoke(app, [*args, "--start", str(tmp_path / "start.json"),
+                                    "--out", str(tmp_path / "good")])  # fmt: skip
+    assert good.exit_code == 0, good.output
+    written = planner.Plan.from_json(tmp_path / "good" / "plan.json")
+    assert written.objective >= longer.objective - 1e-6
+    broken = CliRunner().invoke(app, [*args, "--start", str(tmp_path / "broken.json"),
+                                      "--out", str(tmp_path / "bad")])  # fmt: skip
+    assert broken.exit_code == 2, broken.output
+    assert "broken.json" in broken.output and "Traceback" not in broken.output
+    assert not (tmp_path / "bad").exists()
+
+
 def test_model_size_is_linear_in_the_number_of_halls():
     """k copies of the same site: every variable and row but the fleet-wide budget rows
     (one per period) comes k times over."""

@@ -243,6 +243,7 @@ def _solved(
     method: str = "auto",
     workers: int | None = None,
     scheduler: str | None = None,
+    start: Plan | None = None,
 ) -> Plan:
     """Solve with a spinner; exit 3 (with the diagnosis) when infeasible, 1 without a plan
     (or when the fleet search's Dask scheduler cannot be reached)."""
@@ -250,7 +251,7 @@ def _solved(
         with err.status(f"Solving {scenario.name} with {solver}...", spinner="dots"):
             plan = solve_scenario(
                 scenario, solver=solver, time_limit_s=time_limit, mip_gap=gap, msg=msg,
-                method=method, workers=workers, client=scheduler,
+                method=method, workers=workers, client=scheduler, start=start,
             )  # fmt: skip
     except SolverUnavailable as exc:
         _fail(f"{exc}")

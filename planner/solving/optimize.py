@@ -23,6 +23,7 @@ from .starts import (
     NEIGHBOURHOOD_TIME_SHARE,
     better,
     gap_to_bound,
+    given_start,
     greedy_start,
     neighbourhood_start,
     objective_at,
@@ -55,6 +56,7 @@ def solve(
     options: SolveOptions | None = None,
     risk: Any = None,
     client: Any = None,
+    start: Plan | str | Path | None = None,
     **fields: Any,
 ) -> Plan:
     """Find the best plan for a scenario.
@@ -93,13 +95,17 @@ def solve(
         from ..sweeps.runners import dask_client
 
         with dask_client(client) as connected:
-            return solve(sc, opts.replace(time_limit_s=clock.limit()), client=connected)
-    start = time.perf_counter()
+            again = opts.replace(time_limit_s=clock.limit())
+            return solve(sc, again, client=connected, start=start)
+    began = time.perf_counter()
     m = build(sc)
     built = time.perf_counter()
 
-    first = _first_solve(m, opts, clock, client)
-    plan_meta = dict(solver=solver, build_seconds=built - start)
+    given, note = (None, "") if start is None else given_start(m, _plan_of(start))
+    first = _first_solve(m, opts, clock, client, given)
+    if note:
+        first.notes.append(note)
+    plan_meta = dict(solver=solver, build_seconds=built - began)
     if not first.has_solution:
         message = {
             "infeasible": "no plan satisfies every rule of this scenario: GPU targets, "
@@ -132,6 +138,15 @@ def solve(
             message = _joined(message, f"purchases the plan does not need dropped (${saved:,.0f})")
     seconds = time.perf_counter() - built
     return plan_of(m, values, status, gap, message, seconds, **plan_meta)
+
+
+def _plan_of(start: Plan | str | Path) -> Plan:
+    """A start given as a Plan or a plan file (``PlanFileError`` naming a broken one)."""
+    if isinstance(start, Plan):
+        return start
+    if isinstance(start, str | Path):
+        return Plan.from_json(start)
+    raise TypeError(f"start must be a Plan or a plan file, not {type(start).__name__}")
 
 
 def _said(result: SolveResult) -> str:
@@ -185,13 +200,18 @@ def least_spend(m, values, first, first_took, clock, opts: SolveOptions, message
 
 
 def _first_solve(
-    m: RetrofitModel, opts: SolveOptions, clock: Deadline, client: Any = None
+    m: RetrofitModel,
+    opts: SolveOptions,
+    clock: Deadline,
+    client: Any = None,
+    given: dict | None = None,
 ) -> SolveResult:
-    """The scenario's primary solve, from the better of the starting plans. A start within
-    ``mip_gap`` of the LP bound is final; a solve that finds nothing in time falls back on
-    the start; the LP bound tightens the gap where it proves more than the solver did."""
+    """The scenario's primary solve, from the best of the starting plans (``given``: the
+    user's). A start within ``mip_gap`` of the LP bound is final; a solve that finds
+    nothing in time falls back on the start; the LP bound tightens the gap where it
+    proves more than the solver did."""
     remaining = clock.remaining
-    start_at = greedy_start(m, deadline=clock.after(GREEDY_TIME_SHARE))
+    start_at = better(m, given, greedy_start(m, deadline=clock.after(GREEDY_TIME_SHARE)))
     bound = None
     mip_gap = opts.mip_gap
     searching = _searching(m, opts)

@@ -1,6 +1,8 @@
 """Starting plans for the MILP: where the solver's search begins, and a bound to measure
 the gap against when the solver has none.
 
+* :func:`given_start`: a plan the user gives (``planner.solve(..., start=plan)``), used
+  when it is sound for the scenario being solved.
 * :func:`greedy_start`: the rule-of-thumb plan (:func:`planner.baseline.greedy`) as
   variable values. Cheap and always sound, so a solve stopped by its time limit keeps at
   least that plan; on large synthetic fleets it is 20-30 % short of the optimum.
@@ -84,6 +86,29 @@ def start_values(m: RetrofitModel, plan: Plan) -> dict[str, float]:
         put(m.qc, (h, t), row.liquid_to_cdu_kw)
         put(m.qa, (h, t), row.liquid_to_aalc_kw)
     return values
+
+
+def given_start(m: RetrofitModel, plan: Plan) -> tuple[dict[str, float] | None, str]:
+    """A plan given by the user as a start (say, last quarter's plan, or a longer run's):
+    its decision tables laid on this model's scenario and checked rule by rule there.
+    ``(values, "")``, or ``(None, why it is not used)``: a start that breaks a rule of
+    this scenario, or names a site, hall, rack type, option or period it does not have."""
+    if not plan.has_plan:
+        return None, f"the given start is a {plan.status} plan with nothing in it: not used"
+    try:
+        here = Plan.from_tables(
+            m.scenario, plan.racks, plan.retrofits, plan.halls, clusters=plan.clusters
+        )
+        problems = here.verify()
+        values = None if problems else start_values(m, here)
+    except (KeyError, ValueError) as exc:
+        return None, f"the given start does not fit this scenario ({exc!r}): not used"
+    if problems:
+        return None, (
+            f"the given start breaks {len(problems)} rule(s) of this scenario "
+            f"(first: {problems[0]}): not used"
+        )
+    return values, ""
 
 
 def objective_at(m: RetrofitModel, values: dict[str, float]) -> float:
