@@ -204,13 +204,24 @@ def job_highs(directory: str, gap: float, limit: float) -> dict:
 
 
 # -- the parent: run the jobs, print and save ------------------------------------------------
-def _child(args: list[str]) -> dict:
+def _child(args: list[str], script: str = __file__) -> dict:
+    """``script --job ARGS`` in a fresh process: the JSON it prints last."""
     out = subprocess.run(
-        [sys.executable, __file__, "--job", *args], capture_output=True, text=True, check=False
+        [sys.executable, script, "--job", *args], capture_output=True, text=True, check=False
     )
     if out.returncode != 0:
         raise RuntimeError(f"benchmark job {args} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def model_job(kind: str, rest: list[str]) -> dict:
+    """The jobs on the planner's model as a file: ``prepare`` (write it) and ``highs``
+    (HiGHS alone on it)."""
+    if kind == "prepare":
+        h, t, s, d = rest
+        return job_prepare(int(h), int(t), int(s), d)
+    d, g, lim = rest
+    return job_highs(d, float(g), float(lim))
 
 
 def measure(halls: int, periods: int, seed: int, factor: float) -> dict:
@@ -327,12 +338,8 @@ def main(argv: list[str] | None = None) -> int:
         if kind == "planner":
             h, t, s, g, lim = rest
             result = job_planner(int(h), int(t), int(s), float(g), float(lim))
-        elif kind == "prepare":
-            h, t, s, d = rest
-            result = job_prepare(int(h), int(t), int(s), d)
         else:
-            d, g, lim = rest
-            result = job_highs(d, float(g), float(lim))
+            result = model_job(kind, rest)
         print(json.dumps(result))
         return 0
     rows = []

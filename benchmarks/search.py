@@ -24,8 +24,8 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,7 +34,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from run import _peak_mb, job_highs, job_prepare, machine  # noqa: E402
+import run  # noqa: E402
+from run import _peak_mb, machine, model_job  # noqa: E402
 
 #: halls -> (sites, halls per site, time limit s)
 SIZES = {10: (2, 5, 60.0), 100: (10, 10, 60.0), 1000: (50, 20, 300.0), 10000: (500, 20, 900.0)}
@@ -64,6 +65,8 @@ def job_search(halls: int, seed: int, limit: float, workers: int, keep: str) -> 
     plan = planner.solve(sc, time_limit_s=limit, workers=workers)
     total = time.perf_counter() - began
     peak = _peak_mb()
+    # the largest finished child: a search worker or the LP relaxation's HiGHS process
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     problems = plan.verify() if plan.has_plan else ["no plan"]
     if keep and plan.has_plan and not problems:
         plan.to_json(keep)
@@ -74,6 +77,7 @@ def job_search(halls: int, seed: int, limit: float, workers: int, keep: str) -> 
         build_s=plan.build_seconds,
         total_s=total,
         peak_mb=peak,
+        child_peak_mb=children,
         verified=not problems,
         message=plan.message,
     )
@@ -120,12 +124,7 @@ def job_rates(halls: int, seed: int, seconds: float, kind: str) -> dict:
 
 
 def _child(args: list[str]) -> dict:
-    out = subprocess.run(
-        [sys.executable, __file__, "--job", *args], capture_output=True, text=True, check=False
-    )
-    if out.returncode != 0:
-        raise RuntimeError(f"benchmark job {args} failed:\n{out.stderr[-3000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run._child(args, __file__)
 
 
 # -- the parent ------------------------------------------------------------------------------
@@ -226,12 +225,8 @@ def main(argv: list[str] | None = None) -> int:
         elif kind == "rates":
             h, s, sec, k = rest
             result = job_rates(int(h), int(s), float(sec), k)
-        elif kind == "prepare":
-            h, t, s, d = rest
-            result = job_prepare(int(h), int(t), int(s), d)
         else:
-            d, g, lim = rest
-            result = job_highs(d, float(g), float(lim))
+            result = model_job(kind, rest)
         print(json.dumps(result))
         return 0
     limit = args.limit if args.limit is not None else SIZES[args.halls][2]
