@@ -19,9 +19,9 @@ from planner.cli import app
 from planner.model import build
 from planner.solving import starts
 from planner.solving.readback import plan_of
+from planner.solving.runners import runner
 from planner.solving.search import KINDS, Search, neighbourhood_search, solve_part
 from planner.solving.solvers import audit
-from planner.sweeps.runners import runner
 
 
 @pytest.fixture(scope="module")
@@ -224,7 +224,7 @@ def test_solve_with_search_workers_verifies_and_says_so(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     assert (tmp_path / "out" / "plan.json").exists()
     elsewhere = [*args[:-4], "--scheduler", "tcp://127.0.0.1:9", "--out", str(tmp_path / "o2")]
-    monkeypatch.setattr("planner.sweeps.runners.CONNECT_S", 2)
+    monkeypatch.setattr("planner.solving.runners.CONNECT_S", 2)
     unreachable = CliRunner().invoke(app, elsewhere)
     assert unreachable.exit_code == 1, unreachable.output
     assert "cannot run the search there" in unreachable.output

@@ -16,8 +16,8 @@ from typer.testing import CliRunner
 import planner
 from planner.cli import app
 from planner.solving import progress
+from planner.solving.runners import run_local
 from planner.sweeps import RESULT_COLUMNS, grid_points, save_table, solve_point
-from planner.sweeps.runners import run_local
 
 #: a 2 x 2 grid on the tiny scenario, one value a per-period list
 GRID = {

@@ -92,7 +92,7 @@ def solve(
 
         return solve_hedged(sc, risk, opts)
     if isinstance(client, str):  # a scheduler's address: reached before any work is done
-        from ..sweeps.runners import dask_client
+        from .runners import dask_client
 
         with dask_client(client) as connected:
             again = opts.replace(time_limit_s=clock.limit())

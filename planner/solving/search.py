@@ -389,11 +389,11 @@ def lanes(workers: int | None, client: Any, threads: int) -> Iterator[tuple[int,
     """Where neighbourhoods are solved: ``(how many at once, solve)``. In this process
     with ``threads`` solver threads (one worker, no client), else in ``workers`` local
     processes or on the Dask ``client`` (a Client or a scheduler address), through the
-    sweeps' runners (:mod:`planner.sweeps.runners`)."""
+    runners sweeps use too (:mod:`planner.solving.runners`)."""
     if client is None and (workers or 1) <= 1:
         yield 1, lambda points: [solve_part({}, p, {"threads": threads}) for p in points]
         return
-    from ..sweeps.runners import runner
+    from .runners import runner
 
     with runner(None if client is not None else workers, client) as opened:
 

@@ -30,7 +30,7 @@ from ..solving import SolveOptions, solve
 from ..solving.alternatives import parse_metric, solve_alternative
 from ..solving.optimize import as_scenario
 from ..solving.progress import progress_bar
-from .runners import check_workers, run_points
+from ..solving.runners import check_workers, run_points
 
 __all__ = ["TABLE_COLUMNS", "Alternatives", "alternatives", "parse_slack"]
 
@@ -100,8 +100,8 @@ def label(metric: str, sense: str) -> str:
 
 
 def alternative_point(payload: dict, point: dict, options: dict) -> dict[str, Any]:
-    """One alternative (a task for :mod:`.runners`): never raises; a failure is a row with
-    status ``error`` and its reason."""
+    """One alternative (a task for :mod:`planner.solving.runners`): never raises; a
+    failure is a row with status ``error`` and its reason."""
     began = time.perf_counter()
     try:
         optimum = Plan.from_dict(payload["optimum"])

@@ -11,7 +11,7 @@ worker processes (``workers``), or on a ``dask.distributed`` cluster when a ``cl
 scenario is infeasible, or whose solve fails becomes a row with its reason: it never stops
 the sweep. The result is one row per point (see :data:`RESULT_COLUMNS` and docs/sweeps.md).
 
-Points run by :mod:`.runners` (solver threads per worker are set there). The scenario
+Points run by :mod:`planner.solving.runners` (solver threads per worker are set there). The scenario
 travels to workers as JSON data and every model is built inside its worker.
 """
 
@@ -33,7 +33,7 @@ from ..scenario import Scenario, ScenarioError, load_scenario
 from ..scenario.overrides import apply_overrides
 from ..solving import SolveOptions, solve
 from ..solving.progress import progress_bar
-from .runners import check_workers, run_points
+from ..solving.runners import check_workers, run_points
 
 __all__ = ["RESULT_COLUMNS", "check_out", "grid_points", "save_table", "solve_point", "sweep"]
 
