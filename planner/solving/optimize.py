@@ -77,8 +77,9 @@ def solve(
     its neighbourhoods in ``workers`` local processes, or on a ``dask.distributed``
     ``client`` (a Client or a scheduler address, e.g. ``"tcp://host:8786"``) when given.
 
-    The search starts from the better of the rule-of-thumb plan and, for large models, a
-    plan found near the LP relaxation (:mod:`planner.solving.starts`); the relaxation's optimum
+    The search starts from the best of the user's ``start``, the rule-of-thumb plan and,
+    for large models, a plan found near the LP relaxation (:mod:`planner.solving.starts`;
+    for the fleet search, the relaxation split among groups of sites); the relaxation's optimum
     then also bounds the gap, and a start already within ``mip_gap`` of it is final. What
     each solver run hands back is checked by :func:`planner.solving.solvers.run` before it is
     believed (see docs/model.md, "How a plan is checked").
