@@ -256,3 +256,19 @@ def test_the_split_relaxation_start_keeps_each_group_near_the_relaxation(fleet):
         assert (search.x[whole] <= np.ceil(guide[whole] - 1e-6) + 1e-9).all()
     else:
         assert search.objective == before
+
+
+def test_neighbourhoods_whose_worker_failed_are_reported_and_lose_nothing(fleet):
+    """A lane that fails (a worker lost) gives an error row: the search goes on from its
+    incumbent, and its log says how many failed and why."""
+    m, start = fleet
+    search = Search(m, start, seed=1)
+
+    def broken(points):
+        return [{"status": "error", "error": "worker process failed: killed", "x": None}
+                for _ in points]  # fmt: skip
+
+    before = search.objective
+    assert search.round("halls", 2, broken, 5.0, 1e-4) == 0.0
+    assert search.objective == before and search.log.tried["halls"] == 2
+    assert "2 failed (first: worker process failed: killed)" in search.log.text()

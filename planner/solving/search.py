@@ -110,13 +110,18 @@ class Log:
     seconds: dict = field(default_factory=lambda: dict.fromkeys(KINDS, 0.0))
     lanes: int = 1
     split: str = ""
+    failed: list = field(default_factory=list)  # why neighbourhoods failed (worker errors)
 
     def text(self) -> str:
         done = sum(self.tried.values())
         kinds = ", ".join(f"{k} {self.improved[k]}/{self.tried[k]}" for k in KINDS if self.tried[k])
         at_once = f", {self.lanes} at a time" if self.lanes > 1 else ""
         split = f"LP relaxation split into {self.split}; " if self.split else ""
-        return f"{split}neighbourhood search: {done} neighbourhoods{at_once} ({kinds} improved)"
+        failed = f"; {len(self.failed)} failed (first: {self.failed[0]})" if self.failed else ""
+        return (
+            f"{split}neighbourhood search: {done} neighbourhoods{at_once} ({kinds} improved)"
+            f"{failed}"
+        )
 
 
 class Search:
@@ -318,6 +323,7 @@ class Search:
             for arrays, cols in parts
         ]
         rows = solve(points)
+        self.log.failed += [row["error"] for row in rows if row.get("status") == "error"]
         before = self.objective
         improved = self.take(
             [(cols, row.get("x")) for (_, cols), row in zip(parts, rows, strict=True)]
