@@ -323,7 +323,7 @@ class Search:
             for arrays, cols in parts
         ]
         rows = solve(points)
-        self.log.failed += [row["error"] for row in rows if row.get("status") == "error"]
+        self.log.failed += [row["error"] for row in rows if "error" in row]
         before = self.objective
         improved = self.take(
             [(cols, row.get("x")) for (_, cols), row in zip(parts, rows, strict=True)]
@@ -387,7 +387,7 @@ def solve_part(payload: dict, point: dict, options: dict) -> dict:
     except Exception as exc:  # a worker's failure is a row, never the search's end
         return {"status": "error", "error": f"{type(exc).__name__}: {exc}", "x": None}
     took = time.perf_counter() - began
-    return {"status": raw.word, "word": raw.word, "x": raw.x, "seconds": took}
+    return {"status": "solved", "word": raw.word, "x": raw.x, "seconds": took}
 
 
 @contextmanager
