@@ -274,16 +274,17 @@ class Search:
         return [self.sub_problem(mask, held, at) for mask in masks]
 
     def split(
-        self, relaxed: np.ndarray, solve: Solve, seconds: float, mip_gap: float,
+        self, relaxed: np.ndarray, solve: Solve, lanes: int, seconds: float, mip_gap: float,
         group: float = SPLIT_FREE,
     ) -> bool:  # fmt: skip
         """Start from the LP relaxation ``relaxed`` split among groups of sites, for fleets
         too large for one MILP near it: each group's whole-number columns may rise to at
         most their relaxed values rounded up (RENS), its share of a row the groups share
         (a period's budget) is its relaxed activity, and each group's MILP, of about
-        ``group`` free whole-number columns, is solved on its own, within ``seconds``
-        together. A group without a plan does nothing. The plan is taken when the whole
-        model holds it and it is better than the incumbent; returns whether it was."""
+        ``group`` free whole-number columns, is solved on its own, ``lanes`` at a time,
+        within ``seconds`` together. A group without a plan does nothing. The plan is
+        taken when the whole model holds it and it is better than the incumbent; returns
+        whether it was."""
         p, mat = self.parts, self.mat
         caps = np.where(self.whole, np.ceil(relaxed - 1e-6), mat.col_upper)
         caps = np.maximum(np.minimum(caps, mat.col_upper), mat.col_lower)
@@ -292,7 +293,7 @@ class Search:
         groups = _chunks(np.arange(p.n_sites), per_site, group, p.n_sites)
         masks = [np.isin(p.site, g) for g in groups]
         parts = self.sub_problems(masks, at=relaxed)
-        rounds = -(-len(parts) // max(self.log.lanes, 1))
+        rounds = -(-len(parts) // max(lanes, 1))
         points = []
         for arrays, cols in parts:
             arrays["col_upper"] = caps[cols]
@@ -445,7 +446,7 @@ def neighbourhood_search(
             if split_s is None:
                 split_s = 60.0 if deadline is None else 0.1 * (deadline - time.perf_counter())
             guide = np.array([float(relaxed.get(v.name) or 0.0) for v in search.mat.variables])
-            search.split(guide, solve, split_s, mip_gap)
+            search.split(guide, solve, count, split_s, mip_gap)
         while True:
             left = None if deadline is None else deadline - time.perf_counter()
             if left is not None and left < 0.5:
